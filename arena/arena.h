@@ -1,0 +1,86 @@
+/* arena.h - the supervisor's side of the arena: plan, create, describe, unlink.
+ *
+ * The supervisor is the only writer of the header and the descriptors. Workers
+ * use arena/writer.h, readers use camarena.h. */
+#ifndef CAMARENA_ARENA_ARENA_H
+#define CAMARENA_ARENA_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arena/layout.h"
+#include "conf/conf.h"
+
+#define ARENA_SHM_NAME_MAX 80 /* "/camarena-" + instance name + NUL */
+
+/* Where one camera lives; the same numbers go into its descriptor. */
+struct arena_part {
+    char name[ARENA_NAME_MAX + 1];
+    enum pixfmt pix_fmt;
+    uint32_t width, height, frame_size, slot_count, priority;
+    uint64_t partition_offset, partition_size; /* page-aligned */
+    uint64_t slots_offset, data_offset, slot_stride;
+};
+
+/* The arena's layout, computed from a conf before anything is created. */
+struct arena_plan {
+    uint64_t descriptors_size;  /* camera_capacity x ARENA_DESC_SIZE */
+    uint64_t partitions_offset; /* first partition, page-aligned */
+    uint64_t needed;            /* header + descriptors + enabled cameras' partitions */
+    uint64_t size;              /* the object's size: needed, or arena_size if set */
+    uint32_t camera_capacity;   /* max_cameras */
+    uint32_t part_count;        /* enabled cameras, in conf order */
+    struct arena_part *parts;   /* owned, part_count of them */
+};
+
+/* Returns the bytes one camera's partition takes (ring header, slot headers,
+ * page-aligned slot data). */
+uint64_t arena_partition_size(uint64_t frame_size, uint32_t slot_count);
+
+/* Lays out the enabled cameras of conf. Returns 0, -ENOMEM, or -ENOSPC if a
+ * set arena_size is smaller than needed (err says both sizes). */
+int arena_plan_build(struct arena_plan *plan, const struct conf *conf, char *err, size_t errlen);
+void arena_plan_close(struct arena_plan *plan);
+
+/* A created, mapped arena. */
+struct arena {
+    int fd;                          /* -1 when closed */
+    uint8_t *base;                   /* the whole object, read-write */
+    uint64_t size;
+    char shm_name[ARENA_SHM_NAME_MAX]; /* "/camarena-<name>" */
+    struct arena_header *header;
+};
+
+/* Writes "/camarena-<instance>" into out. Returns 0 or -ENAMETOOLONG. */
+int arena_shm_name(char *out, size_t outlen, const char *instance);
+
+/* Creates the object /camarena-<instance> with mode, sized plan->size and
+ * reserved whole with posix_fallocate, then writes the header (a new
+ * generation, this pid) and one descriptor per part (state stopped, head_seq
+ * 0, every slot empty). An existing object whose supervisor_pid is dead, or
+ * that is not a valid arena, is replaced; one whose supervisor is alive is
+ * refused with -EEXIST. When /dev/shm has no room, returns -ENOSPC and err
+ * says how many bytes were needed and how many were free. Other failures
+ * return -errno with err saying which step failed. Nothing is left behind on
+ * failure. */
+int arena_create(struct arena *arena, const char *instance, unsigned mode,
+                 const struct arena_plan *plan, char *err, size_t errlen);
+
+/* Returns descriptor index; index < camera_capacity. */
+struct arena_camera_desc *arena_desc(struct arena *arena, uint32_t index);
+
+/* Returns the ring header of the camera at index. */
+struct arena_ring *arena_ring(struct arena *arena, uint32_t index);
+
+/* Stores state into the descriptor with release semantics. */
+void arena_set_state(struct arena *arena, uint32_t index, enum arena_state state);
+
+/* Stores now into heartbeat_monotonic_ns with release semantics. */
+void arena_heartbeat(struct arena *arena, uint64_t monotonic_ns);
+
+/* Unmaps; if unlink, removes the object too. Safe on a closed arena. */
+void arena_close(struct arena *arena, bool unlink);
+
+#endif

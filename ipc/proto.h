@@ -1,0 +1,85 @@
+/* proto.h - endpoints, topics and the internal protocol between camarenad and its workers.
+ *
+ * Sockets of one instance, all in runtime_dir:
+ *   <name>.pub  XPUB   bound by camarenad; subscribers connect SUB (SPEC 4)
+ *   <name>.ctl  ROUTER bound by camarenad; control clients connect REQ (SPEC 6)
+ *   <name>.up   XSUB   bound by camarenad; each worker connects an XPUB and
+ *                      publishes frame/ (and data/) messages there; camarenad
+ *                      relays them to <name>.pub and relays subscriptions back,
+ *                      so a worker sees who subscribes to what.
+ *   <name>.wrk  ROUTER bound by camarenad (ZMQ_ROUTER_HANDOVER); each worker
+ *                      connects a DEALER whose routing id is its camera name.
+ *
+ * On <name>.wrk, worker to camarenad:
+ *   "report" + struct ipc_report        every report interval, and at once when FFmpeg starts
+ * camarenad to worker:
+ *   "stop"                               finish the current frame, stop FFmpeg, exit 0
+ *   "decimate" + u32 N                   keep every Nth frame (1 keeps all)
+ *
+ * When a worker ends it writes one struct ipc_exit to its status pipe (the fd
+ * given by --status-fd, inherited from camarenad) before exiting, so that the
+ * report is in the pipe when camarenad reaps it: no race with the socket. */
+#ifndef CAMARENA_IPC_PROTO_H
+#define CAMARENA_IPC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_ENDPOINT_MAX 4200 /* "ipc://" + a path */
+
+enum ipc_socket { IPC_PUB, IPC_CTL, IPC_UP, IPC_WRK };
+
+/* Writes "ipc://<runtime_dir>/<instance>.<pub|ctl|up|wrk>" into out. Returns 0
+ * or -ENAMETOOLONG (also when the path exceeds the 107 bytes of sun_path). */
+int ipc_endpoint(char *out, size_t outlen, const char *runtime_dir, const char *instance, enum ipc_socket which);
+
+/* Returns the path part of an ipc:// endpoint (a pointer into endpoint), or NULL. */
+const char *ipc_endpoint_path(const char *endpoint);
+
+/* Writes "<kind>/<camera>/" into out ("frame", "data", "event"). Returns the
+ * topic's length, or -ENAMETOOLONG. */
+int ipc_topic(char *out, size_t outlen, const char *kind, const char *camera);
+
+#define IPC_PRESSURE_TOPIC "pressure/"
+#define IPC_CONTROL_MAX 4096 /* bytes of a control request, all parts */
+
+/* Exit codes of camarena-worker: why it stopped. */
+enum ipc_worker_exit {
+    IPC_EXIT_STOPPED = 0,      /* told to stop, FFmpeg ended cleanly */
+    IPC_EXIT_FAILURE = 1,      /* the worker itself failed (arena, sockets, pipes) */
+    IPC_EXIT_USAGE = 2,        /* bad arguments */
+    IPC_EXIT_FFMPEG_EXIT = 3,  /* FFmpeg exited on its own; status in struct ipc_exit */
+    IPC_EXIT_FFMPEG_SIGNAL = 4,/* FFmpeg was killed by a signal; in struct ipc_exit */
+    IPC_EXIT_EXEC = 5,         /* FFmpeg could not be started (exec failed) */
+};
+
+/* A worker's counters, sent as the second part of "report". Fixed-size,
+ * native byte order: both ends are the same build on the same host. */
+struct ipc_report {
+    uint32_t size;                     /* sizeof(struct ipc_report) */
+    int32_t ffmpeg_pid;                /* 0 while FFmpeg is not running */
+    uint64_t frames;                   /* frames committed by this worker */
+    uint64_t head_seq;                 /* frame_seq of its newest commit */
+    uint64_t last_frame_monotonic_ns;  /* capture time of that frame, 0 if none */
+    uint64_t dropped_decimated;        /* frames read and not kept because of decimation */
+    uint64_t dropped_notify;           /* notifications not sent: the queue was full */
+    uint64_t dropped_partial;          /* frames cut short by FFmpeg's death, aborted */
+    uint64_t bytes_read;               /* from FFmpeg's pipe */
+    uint32_t decimation;               /* N of keep-every-Nth, 1 = all */
+    uint32_t reserved;
+};
+
+#define IPC_EXIT_LINE_MAX 256
+
+/* What a worker writes to its status pipe as it ends. Its size is under
+ * PIPE_BUF, so the write is atomic. */
+struct ipc_exit {
+    uint32_t size;                 /* sizeof(struct ipc_exit) */
+    uint32_t code;                 /* enum ipc_worker_exit, as the exit status */
+    int32_t ffmpeg_status;         /* FFmpeg's exit status, or -1 */
+    int32_t ffmpeg_signal;         /* the signal that killed FFmpeg, or 0 */
+    uint64_t frames;               /* frames committed in this run */
+    char error[IPC_EXIT_LINE_MAX]; /* FFmpeg's last stderr line (or the worker's own error), NUL-terminated */
+};
+
+#endif
