@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "arena/layout.h"
-#include "conf/conf.h"
+#include "arena/pixfmt.h"
 
 #define ARENA_SHM_NAME_MAX 80 /* "/camarena-" + instance name + NUL */
 
@@ -28,10 +28,10 @@ struct arena_part {
 struct arena_plan {
     uint64_t descriptors_size;  /* camera_capacity x ARENA_DESC_SIZE */
     uint64_t partitions_offset; /* first partition, page-aligned */
-    uint64_t needed;            /* header + descriptors + enabled cameras' partitions */
+    uint64_t needed;            /* header + descriptors + the cameras' partitions */
     uint64_t size;              /* the object's size: needed, or arena_size if set */
-    uint32_t camera_capacity;   /* max_cameras */
-    uint32_t part_count;        /* enabled cameras, in conf order */
+    uint32_t camera_capacity;   /* descriptors reserved (max_cameras) */
+    uint32_t part_count;        /* cameras, in the order given */
     struct arena_part *parts;   /* owned, part_count of them */
 };
 
@@ -39,9 +39,20 @@ struct arena_plan {
  * page-aligned slot data). */
 uint64_t arena_partition_size(uint64_t frame_size, uint32_t slot_count);
 
-/* Lays out the enabled cameras of conf. Returns 0, -ENOMEM, or -ENOSPC if a
- * set arena_size is smaller than needed (err says both sizes). */
-int arena_plan_build(struct arena_plan *plan, const struct conf *conf, char *err, size_t errlen);
+/* What the plan needs to know of one camera. */
+struct arena_camera_spec {
+    const char *name;
+    enum pixfmt pix_fmt;
+    uint32_t width, height, slot_count, priority;
+};
+
+/* Lays out count cameras in order, with capacity descriptors (capacity >=
+ * count) and an object of arena_size bytes (0 = exactly what is needed).
+ * Returns 0, -ENOMEM, -EINVAL (count > capacity, a frame size of 0 or over
+ * UINT32_MAX), or -ENOSPC if a set arena_size is smaller than needed; err
+ * says which and, for -ENOSPC, both sizes. */
+int arena_plan_build(struct arena_plan *plan, const struct arena_camera_spec *cams, uint32_t count,
+                     uint32_t capacity, uint64_t arena_size, char *err, size_t errlen);
 void arena_plan_close(struct arena_plan *plan);
 
 /* A created, mapped arena. */

@@ -3,4 +3,4 @@ ARENA_OBJS := arena/pixfmt.o arena/arena.o arena/writer.o
 LIBCAMARENA_OBJS += arena/reader.o
 
 UNIT_TESTS += test_arena
-$(TBIN)/test_arena: $(call obj,tests/test_arena.o $(ARENA_OBJS) $(CONF_OBJS) arena/reader.o)
+$(TBIN)/test_arena: $(call obj,tests/test_arena.o $(ARENA_OBJS) arena/reader.o)

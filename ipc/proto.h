@@ -16,6 +16,17 @@
  *   "stop"                               finish the current frame, stop FFmpeg, exit 0
  *   "decimate" + u32 N                   keep every Nth frame (1 keeps all)
  *
+ * camarenad starts a worker with this argument vector (worker/main.c parses it,
+ * supervisor/ builds it; the camera's geometry comes from its arena descriptor):
+ *   camarena-worker --instance NAME --camera NAME --index N --runtime-dir DIR
+ *                   --ffmpeg PATH --url URL [--lavfi] --fps F --decimation N
+ *                   --status-fd FD --report-ms MS --log-level error|warn|info|debug
+ *                   [-- INPUT_OPTION...]
+ * --url is the conf's url with any "lavfi:" prefix removed, and --lavfi is
+ * given when it had one. The worker runs in a process group of its own
+ * (camarenad calls setpgid before exec) and FFmpeg joins that group, so that
+ * kill(-pid) ends the whole unit.
+ *
  * When a worker ends it writes one struct ipc_exit to its status pipe (the fd
  * given by --status-fd, inherited from camarenad) before exiting, so that the
  * report is in the pipe when camarenad reaps it: no race with the socket. */
