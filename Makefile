@@ -4,7 +4,6 @@
 #   make test             installs missing system packages, builds, runs every test
 #   make test SANITIZE=address,undefined
 #   make demo             runs camarenad on conf/demo.ini in the foreground
-#   make bench            runs the benchmarks
 #   make install PREFIX=/usr/local
 #   make clean
 #
@@ -37,9 +36,9 @@ UNIT_TESTS :=
 TEST_PROGRAMS :=
 LIBCAMARENA_OBJS :=
 
-include conf/build.mk arena/build.mk ipc/build.mk supervisor/build.mk worker/build.mk tools/build.mk tests/build.mk
+include conf/build.mk arena/build.mk ipc/build.mk supervisor/build.mk worker/build.mk tools/build.mk tools/bench/build.mk tests/build.mk
 
-.PHONY: all test unit deps demo bench soak install clean
+.PHONY: all test unit deps demo install clean
 .DEFAULT_GOAL := all
 
 all: $(addprefix $(BIN)/,$(PROGRAMS)) $(LIB)/libcamarena.a $(LIB)/libcamarena.so \

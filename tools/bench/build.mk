@@ -1,0 +1,1 @@
+# tools/bench/ - camarena-bench and its baselines.
