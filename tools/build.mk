@@ -1,4 +1,7 @@
-# tools/ - camarena-ctl, camarena-sub.
+# tools/ - camarena-ctl, camarena-sub (tools/demo.sh is run by `make demo`).
+CTL_OBJS := tools/ctl/main.o tools/ctl/jread.o tools/ctl/status.o
+SUB_OBJS := tools/sub/main.o tools/sub/stats.o
+
 PROGRAMS += camarena-ctl camarena-sub
-$(BIN)/camarena-ctl: $(call obj,tools/ctl/main.o $(CONF_OBJS) $(IPC_OBJS)) $(LIB)/libcamarena.a
-$(BIN)/camarena-sub: $(call obj,tools/sub/main.o $(CONF_OBJS) $(IPC_OBJS)) $(LIB)/libcamarena.a
+$(BIN)/camarena-ctl: $(call obj,$(CTL_OBJS) $(CONF_OBJS) ipc/proto.o)
+$(BIN)/camarena-sub: $(call obj,$(SUB_OBJS) $(CONF_OBJS) ipc/proto.o) $(LIB)/libcamarena.a
