@@ -1,0 +1,182 @@
+/* status.c - status JSON, event JSON, Prometheus text (see status.h). */
+#include "supervisor/status.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipc/json.h"
+
+static double ratio_of(const struct status_instance *inst)
+{
+    return inst->limit_bytes ? (double)inst->used_bytes / (double)inst->limit_bytes : 0.0;
+}
+
+static void camera_json(struct json_writer *w, const struct status_camera *c)
+{
+    json_object_begin(w);
+    json_kv_string(w, "name", c->name);
+    json_kv_string(w, "state", camera_state_name(c->state));
+    json_kv_string(w, "reason", camera_reason_name(c->reason));
+    json_kv_int(w, "pid", c->pid);
+    json_kv_int(w, "ffmpeg_pid", c->ffmpeg_pid);
+    json_kv_double(w, "fps", c->fps);
+    json_kv_uint(w, "frames", c->frames);
+    json_kv_uint(w, "dropped", c->drops_decimated + c->drops_notify + c->drops_partial);
+    json_key(w, "drops");
+    json_object_begin(w);
+    json_kv_uint(w, "decimated", c->drops_decimated);
+    json_kv_uint(w, "notify", c->drops_notify);
+    json_kv_uint(w, "partial", c->drops_partial);
+    json_object_end(w);
+    json_kv_uint(w, "restarts", c->restarts);
+    json_kv_uint(w, "backoff_ms", c->backoff_ms);
+    json_kv_uint(w, "memory_bytes", c->memory_bytes);
+    json_kv_int(w, "last_frame_age_ms", c->last_frame_age_ms);
+    json_kv_uint(w, "priority", c->priority);
+    json_kv_uint(w, "decimation", c->decimation);
+    json_kv_uint(w, "head_seq", c->head_seq);
+    json_kv_string(w, "error", c->error ? c->error : "");
+    json_object_end(w);
+}
+
+int status_json(char *buf, size_t cap, const struct status_instance *inst,
+                const struct status_camera *cams, size_t count)
+{
+    struct json_writer w;
+
+    json_init(&w, buf, cap);
+    json_object_begin(&w);
+    json_kv_string(&w, "instance", inst->name);
+    json_kv_uint(&w, "generation", inst->generation);
+    json_kv_int(&w, "pid", inst->pid);
+    json_key(&w, "pressure");
+    json_object_begin(&w);
+    json_kv_string(&w, "level", "none");
+    json_kv_double(&w, "ratio", ratio_of(inst));
+    json_kv_uint(&w, "used_bytes", inst->used_bytes);
+    json_kv_uint(&w, "limit_bytes", inst->limit_bytes);
+    json_key(&w, "actions");
+    json_array_begin(&w);
+    json_array_end(&w);
+    json_object_end(&w);
+    json_key(&w, "cameras");
+    json_array_begin(&w);
+    for (size_t i = 0; i < count; i++)
+        camera_json(&w, &cams[i]);
+    json_array_end(&w);
+    json_object_end(&w);
+    return json_finish(&w);
+}
+
+int status_event_json(char *buf, size_t cap, const struct status_event *ev)
+{
+    struct json_writer w;
+
+    json_init(&w, buf, cap);
+    json_object_begin(&w);
+    json_kv_string(&w, "camera", ev->camera);
+    json_kv_string(&w, "state", ev->state);
+    json_kv_string(&w, "reason", camera_reason_name(ev->reason));
+    json_kv_uint(&w, "restarts", ev->restarts);
+    json_kv_uint(&w, "backoff_ms", ev->backoff_ms);
+    json_kv_string(&w, "error", ev->error ? ev->error : "");
+    json_kv_int(&w, "exit_status", ev->exit_status);
+    json_kv_int(&w, "signal", ev->signal);
+    json_kv_int(&w, "worker_status", ev->worker_status);
+    json_kv_int(&w, "pid", ev->pid);
+    json_kv_uint(&w, "head_seq", ev->head_seq);
+    json_object_end(&w);
+    return json_finish(&w);
+}
+
+/* Prometheus text, appended to a fixed buffer. */
+struct text {
+    char *buf;
+    size_t cap, len;
+    bool overflow;
+};
+
+__attribute__((format(printf, 2, 3))) static void add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (t->overflow)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= t->cap - t->len) {
+        t->overflow = true;
+        t->buf[t->len] = '\0';
+        return;
+    }
+    t->len += (size_t)n;
+}
+
+static void head(struct text *t, const char *name, const char *type, const char *help)
+{
+    add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Camera names are [A-Za-z0-9_-], so they need no escaping in a label. */
+int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
+                   const struct status_camera *cams, size_t count)
+{
+    static const char *const drop_reasons[] = {"decimated", "notify", "partial"};
+    static const enum camera_reason restart_reasons[] = {
+        CAMERA_REASON_EXIT, CAMERA_REASON_SIGNAL, CAMERA_REASON_STALLED, CAMERA_REASON_UNRESPONSIVE,
+        CAMERA_REASON_MEMORY, CAMERA_REASON_LEAK, CAMERA_REASON_PRESSURE, CAMERA_REASON_OPERATOR,
+    };
+    struct text t = {buf, cap, 0, cap == 0};
+
+    if (cap == 0)
+        return -ENOBUFS;
+    buf[0] = '\0';
+    head(&t, "camarena_frames_total", "counter", "Frames committed to the arena.");
+    for (size_t i = 0; i < count; i++)
+        add(&t, "camarena_frames_total{camera=\"%s\"} %" PRIu64 "\n", cams[i].name, cams[i].frames);
+    head(&t, "camarena_frames_dropped_total", "counter", "Frames dropped, by reason.");
+    for (size_t i = 0; i < count; i++) {
+        uint64_t v[] = {cams[i].drops_decimated, cams[i].drops_notify, cams[i].drops_partial};
+        for (size_t r = 0; r < 3; r++)
+            add(&t, "camarena_frames_dropped_total{camera=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+                cams[i].name, drop_reasons[r], v[r]);
+    }
+    head(&t, "camarena_restarts_total", "counter", "Restarts of a camera's worker and FFmpeg, by reason.");
+    for (size_t i = 0; i < count; i++)
+        for (size_t r = 0; r < sizeof(restart_reasons) / sizeof(restart_reasons[0]); r++)
+            add(&t, "camarena_restarts_total{camera=\"%s\",reason=\"%s\"} %" PRIu64 "\n", cams[i].name,
+                camera_reason_name(restart_reasons[r]), cams[i].restarts_by_reason[restart_reasons[r]]);
+    head(&t, "camarena_camera_state", "gauge",
+         "Camera state: 0 stopped, 1 starting, 2 running, 3 backoff, 4 paused.");
+    for (size_t i = 0; i < count; i++)
+        add(&t, "camarena_camera_state{camera=\"%s\"} %d\n", cams[i].name, (int)cams[i].state);
+    head(&t, "camarena_camera_fps", "gauge", "Frames per second over the last monitor intervals.");
+    for (size_t i = 0; i < count; i++)
+        add(&t, "camarena_camera_fps{camera=\"%s\"} %.3f\n", cams[i].name, cams[i].fps);
+    head(&t, "camarena_frame_age_seconds", "gauge", "Age of the newest frame (NaN while there is none).");
+    for (size_t i = 0; i < count; i++) {
+        if (cams[i].last_frame_age_ms < 0)
+            add(&t, "camarena_frame_age_seconds{camera=\"%s\"} NaN\n", cams[i].name);
+        else
+            add(&t, "camarena_frame_age_seconds{camera=\"%s\"} %.3f\n", cams[i].name,
+                (double)cams[i].last_frame_age_ms / 1000.0);
+    }
+    head(&t, "camarena_memory_bytes", "gauge", "Private memory of a camera's worker and FFmpeg.");
+    for (size_t i = 0; i < count; i++)
+        add(&t, "camarena_memory_bytes{camera=\"%s\"} %" PRIu64 "\n", cams[i].name, cams[i].memory_bytes);
+    head(&t, "camarena_memory_used_bytes", "gauge", "Memory used by the instance: the arena and every process.");
+    add(&t, "camarena_memory_used_bytes %" PRIu64 "\n", inst->used_bytes);
+    head(&t, "camarena_memory_limit_bytes", "gauge", "The instance's global_limit.");
+    add(&t, "camarena_memory_limit_bytes %" PRIu64 "\n", inst->limit_bytes);
+    head(&t, "camarena_backoff_seconds", "gauge", "The last backoff delay chosen for a camera.");
+    for (size_t i = 0; i < count; i++)
+        add(&t, "camarena_backoff_seconds{camera=\"%s\"} %.3f\n", cams[i].name,
+            (double)cams[i].backoff_ms / 1000.0);
+    return t.overflow ? -ENOBUFS : (int)t.len;
+}
