@@ -1,0 +1,761 @@
+/* test_worker.c - camarena-worker: FFmpeg's arguments, the stderr ring, the
+ * command line, and the process itself run against tests/fake-ffmpeg.
+ *
+ * The process tests play camarenad: they create a real arena, bind the .up
+ * (XSUB) and .wrk (ROUTER) sockets in a temporary runtime dir, start
+ * build/bin/camarena-worker with the fake FFmpeg, and check what lands in the
+ * arena, on the sockets and in the status pipe. Nothing here asserts on
+ * elapsed time: receives have generous timeouts only to fail instead of hang. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "arena/arena.h"
+#include "arena/pixfmt.h"
+#include "camarena.h"
+#include "ipc/proto.h"
+#include "tests/fakeframe.h"
+#include "worker/ffargs.h"
+#include "worker/linering.h"
+#include "worker/worker.h"
+
+#define GUARD_MS 10000      /* a receive that takes this long means the test failed */
+#define SLOTS 8
+#define WIDTH 64
+#define HEIGHT 48
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+/* ---- ffargs ----------------------------------------------------------- */
+
+static int argv_equal(char **argv, int argc, const char *const *want)
+{
+    int i;
+    for (i = 0; want[i]; i++) {
+        if (i >= argc || strcmp(argv[i], want[i]) != 0) {
+            print_error("argument %d: got '%s', want '%s'\n", i, i < argc ? argv[i] : "(end)", want[i]);
+            return 0;
+        }
+    }
+    return i == argc && argv[argc] == NULL;
+}
+
+static void test_ffargs_url_with_options(void **state)
+{
+    (void)state;
+    char *opts[] = { "-rtsp_transport", "tcp", "-timeout", "5000000" };
+    struct ffargs_spec s = { .ffmpeg = "ffmpeg", .input = "rtsp://10.0.0.5/stream1", .input_options = opts,
+                             .input_option_count = 4, .width = 640, .height = 480, .pix_fmt = "bgr24", .fps = 15 };
+    char *argv[FFARGS_FIXED + 4];
+    char vf[FFARGS_VF_MAX];
+    int n = ffargs_build(&s, argv, FFARGS_FIXED + 4, vf, sizeof vf);
+    static const char *const want[] = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-rtsp_transport", "tcp", "-timeout", "5000000", "-i", "rtsp://10.0.0.5/stream1", "-an", "-vf",
+        "fps=15,scale=640:480", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1", NULL };
+    assert_int_equal(n, 19);
+    assert_true(argv_equal(argv, n, want));
+}
+
+static void test_ffargs_lavfi(void **state)
+{
+    (void)state;
+    struct ffargs_spec s = { .ffmpeg = "/usr/bin/ffmpeg", .input = "testsrc2=size=640x480:rate=30", .lavfi = true,
+                             .width = 320, .height = 240, .pix_fmt = "gray", .fps = 7.5 };
+    char *argv[FFARGS_FIXED];
+    char vf[FFARGS_VF_MAX];
+    int n = ffargs_build(&s, argv, FFARGS_FIXED, vf, sizeof vf);
+    static const char *const want[] = { "/usr/bin/ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-re", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=30", "-an", "-vf", "fps=7.5,scale=320:240",
+        "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1", NULL };
+    assert_int_equal(n, 18);
+    assert_true(argv_equal(argv, n, want));
+}
+
+static void test_ffargs_fps_zero_keeps_rate(void **state)
+{
+    (void)state;
+    struct ffargs_spec s = { .ffmpeg = "ffmpeg", .input = "file.mp4", .width = 16, .height = 16,
+                             .pix_fmt = "rgba", .fps = 0 };
+    char *argv[FFARGS_FIXED];
+    char vf[FFARGS_VF_MAX];
+    int n = ffargs_build(&s, argv, FFARGS_FIXED, vf, sizeof vf);
+    assert_int_equal(n, 15);
+    assert_string_equal(argv[9], "scale=16:16");
+    for (int i = 0; i < n; i++)
+        assert_null(strstr(argv[i], "fps="));
+}
+
+static void test_ffargs_each_pix_fmt(void **state)
+{
+    (void)state;
+    for (int f = 0; f < PIXFMT_COUNT; f++) {
+        struct ffargs_spec s = { .ffmpeg = "ffmpeg", .input = "x", .width = 65535, .height = 65535,
+                                 .pix_fmt = pixfmt_name(f), .fps = 240 };
+        char *argv[FFARGS_FIXED];
+        char vf[FFARGS_VF_MAX];
+        int n = ffargs_build(&s, argv, FFARGS_FIXED, vf, sizeof vf);
+        assert_int_equal(n, 15);
+        assert_string_equal(argv[n - 3], "-pix_fmt");
+        assert_string_equal(argv[n - 2], pixfmt_name(f));
+        assert_string_equal(argv[n - 1], "pipe:1");
+        assert_string_equal(argv[9], "fps=240,scale=65535:65535");
+    }
+}
+
+static void test_ffargs_refuses(void **state)
+{
+    (void)state;
+    char *opts[] = { "-a", "b" };
+    struct ffargs_spec good = { .ffmpeg = "ffmpeg", .input = "x", .input_options = opts, .input_option_count = 2,
+                                .width = 8, .height = 8, .pix_fmt = "gray", .fps = 1 };
+    char *argv[FFARGS_FIXED + 2];
+    char vf[FFARGS_VF_MAX];
+    struct ffargs_spec s;
+
+    assert_int_equal(ffargs_build(&good, argv, FFARGS_FIXED + 1, vf, sizeof vf), -E2BIG);
+    assert_int_equal(ffargs_build(&good, argv, FFARGS_FIXED + 2, vf, 8), -E2BIG);
+    s = good, s.input = "-f";
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+    s = good, s.fps = -1;
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+    s = good, s.fps = 0.0 / 0.0;
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+    s = good, s.width = 0;
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+    s = good, s.height = 70000;
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+    s = good, s.pix_fmt = NULL;
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+    s = good, s.input = "";
+    assert_int_equal(ffargs_build(&s, argv, FFARGS_FIXED + 2, vf, sizeof vf), -EINVAL);
+}
+
+/* ---- the stderr ring ---------------------------------------------------- */
+
+static void count_line(void *arg, const char *line)
+{
+    (void)line;
+    (*(int *)arg)++;
+}
+
+static void test_linering_keeps_last_lines(void **state)
+{
+    (void)state;
+    struct linering r;
+    int seen = 0;
+    linering_init(&r);
+    assert_null(linering_line(&r, 0));
+    linering_feed(&r, "first\nsec", 9, count_line, &seen);
+    assert_int_equal(seen, 1);
+    assert_string_equal(linering_line(&r, 0), "first");
+    linering_feed(&r, "ond\r\n\n", 6, count_line, &seen);
+    assert_int_equal(seen, 2);
+    assert_string_equal(linering_line(&r, 0), "second");
+    assert_string_equal(linering_line(&r, 1), "first");
+    for (int i = 0; i < 20; i++) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "line %d\n", i);
+        linering_feed(&r, line, (size_t)n, NULL, NULL);
+    }
+    assert_string_equal(linering_line(&r, 0), "line 19");
+    assert_string_equal(linering_line(&r, LINERING_LINES - 1), "line 12");
+    assert_null(linering_line(&r, LINERING_LINES));
+    linering_feed(&r, "no newline", 10, NULL, NULL);
+    assert_string_equal(linering_line(&r, 0), "line 19");
+    linering_flush(&r, NULL, NULL);
+    assert_string_equal(linering_line(&r, 0), "no newline");
+}
+
+static void test_linering_cuts_long_lines(void **state)
+{
+    (void)state;
+    struct linering r;
+    char big[1000];
+    memset(big, 'x', sizeof big);
+    linering_init(&r);
+    linering_feed(&r, big, sizeof big, NULL, NULL);
+    linering_feed(&r, "\n", 1, NULL, NULL);
+    assert_int_equal(strlen(linering_line(&r, 0)), LINERING_WIDTH - 1);
+}
+
+/* ---- the command line --------------------------------------------------- */
+
+static void test_config_parse(void **state)
+{
+    (void)state;
+    char *argv[] = { "camarena-worker", "--instance", "default", "--camera", "front-door", "--index", "3",
+                     "--runtime-dir", "/run/x", "--ffmpeg", "ffmpeg", "--url", "testsrc", "--lavfi", "--fps", "12.5",
+                     "--decimation", "2", "--status-fd", "7", "--report-ms", "250", "--log-level", "debug",
+                     "--", "-rtsp_transport", "tcp", NULL };
+    struct worker_config c;
+    char err[256] = "";
+    assert_int_equal(worker_config_parse(&c, ARGC(argv), argv, err, sizeof err), 0);
+    assert_string_equal(c.instance, "default");
+    assert_string_equal(c.camera, "front-door");
+    assert_int_equal(c.index, 3);
+    assert_string_equal(c.runtime_dir, "/run/x");
+    assert_string_equal(c.url, "testsrc");
+    assert_true(c.lavfi);
+    assert_true(c.fps == 12.5);
+    assert_int_equal(c.decimation, 2);
+    assert_int_equal(c.status_fd, 7);
+    assert_int_equal(c.report_ms, 250);
+    assert_int_equal(c.log_level, WORKER_LOG_DEBUG);
+    assert_int_equal(c.input_option_count, 2);
+    assert_string_equal(c.input_options[0], "-rtsp_transport");
+    assert_string_equal(c.input_options[1], "tcp");
+}
+
+static void test_config_refuses(void **state)
+{
+    (void)state;
+    struct worker_config c;
+    char err[256];
+    char *missing[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                        "--url", "u", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(missing), missing, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "--fps"));
+    char *bad[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                    "--url", "u", "--fps", "10", "--decimation", "0", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(bad), bad, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "--decimation"));
+    char *dash[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                     "--url", "-f", "--fps", "10", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(dash), dash, err, sizeof err), -EINVAL);
+    char *stray[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                      "--url", "u", "--fps", "10", "stray", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(stray), stray, err, sizeof err), -EINVAL);
+    char *unknown[] = { "w", "--bogus", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(unknown), unknown, err, sizeof err), -EINVAL);
+}
+
+/* ---- process tests: a camarenad of our own ------------------------------ */
+
+struct fx {
+    char dir[64];
+    char instance[40];
+    char build[PATH_MAX];
+    struct arena_plan plan;
+    struct arena arena;
+    uint32_t frame_size;
+    void *ctx, *up, *wrk;
+    pid_t worker;
+    int status_r;
+};
+
+static int fx_setup(void **state)
+{
+    static unsigned counter;
+    struct fx *fx = calloc(1, sizeof *fx);
+    char err[256];
+    assert_non_null(fx);
+    fx->worker = -1;
+    fx->status_r = -1;
+
+    const char *b = getenv("CAMARENA_BUILD");
+    if (b && *b) {
+        snprintf(fx->build, sizeof fx->build, "%s", b);
+    } else {
+        /* This program is <build>/tests/test_worker: test that build's worker. */
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        char *slash;
+        if (n > 0 && (self[n] = 0, slash = strrchr(self, '/')) && (*slash = 0, slash = strrchr(self, '/'))) {
+            *slash = 0;
+            snprintf(fx->build, sizeof fx->build, "%s", self);
+        } else {
+            snprintf(fx->build, sizeof fx->build, "build");
+        }
+    }
+
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/camarena-tw-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->instance, sizeof fx->instance, "tw%d-%u", (int)getpid(), counter++);
+
+    struct arena_camera_spec cam = { .name = "cam0", .pix_fmt = PIXFMT_BGR24, .width = WIDTH, .height = HEIGHT,
+                                     .slot_count = SLOTS, .priority = 50 };
+    assert_int_equal(arena_plan_build(&fx->plan, &cam, 1, 4, 0, err, sizeof err), 0);
+    int r = arena_create(&fx->arena, fx->instance, 0600, &fx->plan, err, sizeof err);
+    if (r < 0)
+        print_error("arena_create: %s\n", err);
+    assert_int_equal(r, 0);
+    fx->frame_size = arena_desc(&fx->arena, 0)->frame_size;
+    assert_int_equal(fx->frame_size, WIDTH * HEIGHT * 3);
+
+    char ep[IPC_ENDPOINT_MAX];
+    int one = 1, guard = GUARD_MS, zero = 0;
+    fx->ctx = zmq_ctx_new();
+    fx->up = zmq_socket(fx->ctx, ZMQ_XSUB);
+    fx->wrk = zmq_socket(fx->ctx, ZMQ_ROUTER);
+    assert_non_null(fx->up);
+    assert_non_null(fx->wrk);
+    zmq_setsockopt(fx->up, ZMQ_RCVTIMEO, &guard, sizeof guard);
+    zmq_setsockopt(fx->wrk, ZMQ_RCVTIMEO, &guard, sizeof guard);
+    zmq_setsockopt(fx->up, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(fx->wrk, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(fx->wrk, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
+    assert_int_equal(ipc_endpoint(ep, sizeof ep, fx->dir, fx->instance, IPC_UP), 0);
+    assert_int_equal(zmq_bind(fx->up, ep), 0);
+    assert_int_equal(ipc_endpoint(ep, sizeof ep, fx->dir, fx->instance, IPC_WRK), 0);
+    assert_int_equal(zmq_bind(fx->wrk, ep), 0);
+    assert_int_equal(zmq_send(fx->up, "\x01", 1, 0), 1); /* subscribe to everything */
+    *state = fx;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *fx = *state;
+    char path[PATH_MAX];
+    if (fx->worker > 0) {
+        kill(-fx->worker, SIGKILL);
+        waitpid(fx->worker, NULL, 0);
+    }
+    if (fx->status_r >= 0)
+        close(fx->status_r);
+    zmq_close(fx->up);
+    zmq_close(fx->wrk);
+    zmq_ctx_term(fx->ctx);
+    snprintf(path, sizeof path, "%s/%s.up", fx->dir, fx->instance);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/%s.wrk", fx->dir, fx->instance);
+    unlink(path);
+    rmdir(fx->dir);
+    arena_close(&fx->arena, true);
+    arena_plan_close(&fx->plan);
+    free(fx);
+    return 0;
+}
+
+/* Starts the worker on url, in a process group of its own as camarenad does. */
+static void worker_start(struct fx *fx, const char *ffmpeg, const char *url, const char *fps, const char *decimation)
+{
+    char worker[PATH_MAX + 32], fake[PATH_MAX + 32], fdbuf[16];
+    int sp[2];
+    snprintf(worker, sizeof worker, "%s/bin/camarena-worker", fx->build);
+    snprintf(fake, sizeof fake, "%s/tests/fake-ffmpeg", fx->build);
+    assert_int_equal(access(worker, X_OK), 0);
+    assert_int_equal(pipe2(sp, O_CLOEXEC), 0);
+    if (fx->status_r >= 0)
+        close(fx->status_r);
+    fx->status_r = sp[0];
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        fcntl(sp[1], F_SETFD, 0);
+        snprintf(fdbuf, sizeof fdbuf, "%d", sp[1]);
+        char *argv[] = { worker, "--instance", fx->instance, "--camera", "cam0", "--index", "0",
+                         "--runtime-dir", fx->dir, "--ffmpeg", ffmpeg ? (char *)ffmpeg : fake,
+                         "--url", (char *)url, "--fps", (char *)fps, "--decimation", (char *)decimation,
+                         "--status-fd", fdbuf, "--report-ms", "50", "--log-level", "warn", NULL };
+        execv(worker, argv);
+        _exit(99);
+    }
+    close(sp[1]);
+    fx->worker = pid;
+}
+
+/* Waits for the worker to end (an event that must happen; the bound only
+ * turns a hang into a failure) and returns its exit status. */
+static int worker_wait(struct fx *fx)
+{
+    int st = 0;
+    for (int i = 0; i < GUARD_MS / 10; i++) {
+        pid_t r = waitpid(fx->worker, &st, WNOHANG);
+        if (r == fx->worker) {
+            fx->worker = -1;
+            assert_true(WIFEXITED(st));
+            return WEXITSTATUS(st);
+        }
+        struct timespec ten = { 0, 10000000 };
+        nanosleep(&ten, NULL);
+    }
+    fail_msg("the worker did not end");
+    return -1;
+}
+
+static void status_read(struct fx *fx, struct ipc_exit *ex)
+{
+    ssize_t n = read(fx->status_r, ex, sizeof *ex);
+    assert_int_equal(n, sizeof *ex);
+    assert_int_equal(ex->size, sizeof *ex);
+    assert_non_null(memchr(ex->error, 0, sizeof ex->error));
+}
+
+/* Receives one message from the worker; returns its part count. */
+static int wrk_recv(struct fx *fx, char verb[16], void *body, size_t bodylen, size_t *got)
+{
+    char id[64];
+    int more = 0, parts = 0;
+    size_t len = sizeof more;
+    int n = zmq_recv(fx->wrk, id, sizeof id, 0);
+    if (n < 0)
+        fail_msg("no message from the worker: %s", zmq_strerror(zmq_errno()));
+    assert_int_equal(n, 4);
+    assert_memory_equal(id, "cam0", 4);
+    parts++;
+    verb[0] = 0;
+    *got = 0;
+    for (zmq_getsockopt(fx->wrk, ZMQ_RCVMORE, &more, &len); more; zmq_getsockopt(fx->wrk, ZMQ_RCVMORE, &more, &len)) {
+        if (parts == 1) {
+            n = zmq_recv(fx->wrk, verb, 15, 0);
+            assert_true(n >= 0);
+            verb[n < 15 ? n : 15] = 0;
+        } else {
+            n = zmq_recv(fx->wrk, body, bodylen, 0);
+            assert_true(n >= 0);
+            *got = (size_t)n;
+        }
+        parts++;
+    }
+    return parts;
+}
+
+typedef int report_pred(const struct ipc_report *r, const void *arg);
+
+/* Receives reports until pred holds; returns that report. */
+static void report_until(struct fx *fx, struct ipc_report *out, report_pred *pred, const void *arg)
+{
+    for (int i = 0; i < 2000; i++) {
+        char verb[16];
+        size_t got;
+        int parts = wrk_recv(fx, verb, out, sizeof *out, &got);
+        assert_int_equal(parts, 3);
+        assert_string_equal(verb, "report");
+        assert_int_equal(got, sizeof *out);
+        assert_int_equal(out->size, sizeof *out);
+        if (pred(out, arg))
+            return;
+    }
+    fail_msg("no report satisfied the condition");
+}
+
+static int any_report(const struct ipc_report *r, const void *arg)
+{
+    (void)r, (void)arg;
+    return 1;
+}
+
+static int frames_at_least(const struct ipc_report *r, const void *arg)
+{
+    return r->frames >= *(const uint64_t *)arg;
+}
+
+static int decimation_is(const struct ipc_report *r, const void *arg)
+{
+    return r->decimation == *(const uint32_t *)arg;
+}
+
+static int ffmpeg_gone(const struct ipc_report *r, const void *arg)
+{
+    (void)arg;
+    return r->ffmpeg_pid == 0;
+}
+
+static void command_send(struct fx *fx, const char *verb, const void *arg, size_t arglen)
+{
+    assert_int_equal(zmq_send(fx->wrk, "cam0", 4, ZMQ_SNDMORE), 4);
+    assert_int_equal(zmq_send(fx->wrk, verb, strlen(verb), arg ? ZMQ_SNDMORE : 0), (int)strlen(verb));
+    if (arg)
+        assert_int_equal(zmq_send(fx->wrk, arg, arglen, 0), (int)arglen);
+}
+
+static struct arena_slot *slot_hdr(struct fx *fx, uint32_t s)
+{
+    struct arena_camera_desc *d = arena_desc(&fx->arena, 0);
+    return (struct arena_slot *)(fx->arena.base + d->slots_offset + (uint64_t)s * ARENA_SLOT_HEADER_SIZE);
+}
+
+static uint64_t head_seq(struct fx *fx)
+{
+    return atomic_load_explicit(&arena_ring(&fx->arena, 0)->head_seq, memory_order_acquire);
+}
+
+/* Reads frame f from the arena with the reader's seqlock and checks its
+ * content. Returns 1 and the fake's counter, or 0 if f is not (or no longer)
+ * in its slot. */
+static int frame_get(struct fx *fx, uint64_t f, uint64_t *counter)
+{
+    struct arena_camera_desc *d = arena_desc(&fx->arena, 0);
+    uint32_t s = (uint32_t)((f - 1) % d->slot_count);
+    struct arena_slot *h = slot_hdr(fx, s);
+    static uint8_t copy[WIDTH * HEIGHT * 3];
+    if (atomic_load_explicit(&h->seq, memory_order_acquire) != 2 * f)
+        return 0;
+    uint32_t size = h->size;
+    memcpy(copy, fx->arena.base + d->data_offset + (uint64_t)s * d->slot_stride, sizeof copy);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&h->seq, memory_order_relaxed) != 2 * f)
+        return 0;
+    assert_int_equal(size, fx->frame_size);
+    int r = fakeframe_verify(copy, sizeof copy, counter);
+    if (r != FAKEFRAME_OK)
+        fail_msg("frame %llu: fakeframe_verify says %d", (unsigned long long)f, r);
+    return 1;
+}
+
+static void test_frames_notifications_stop_restart(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    struct ipc_exit ex;
+    uint64_t want = 30, counter;
+
+    worker_start(fx, NULL, "fake:rate=400", "25", "1");
+    report_until(fx, &rep, any_report, NULL);
+    assert_true(rep.ffmpeg_pid > 0);
+    assert_int_equal(rep.decimation, 1);
+
+    /* Notifications: the topic, then a header that matches the arena. */
+    for (int i = 0; i < 10; i++) {
+        char topic[64];
+        uint8_t raw[128];
+        struct camarena_frame_header h;
+        int n = zmq_recv(fx->up, topic, sizeof topic, 0);
+        if (n < 0)
+            fail_msg("no frame notification: %s", zmq_strerror(zmq_errno()));
+        assert_int_equal(n, strlen("frame/cam0/"));
+        assert_memory_equal(topic, "frame/cam0/", n);
+        n = zmq_recv(fx->up, raw, sizeof raw, 0);
+        assert_int_equal(n, CAMARENA_FRAME_HEADER_SIZE);
+        assert_int_equal(camarena_frame_header_decode(raw, (size_t)n, &h), 0);
+        assert_int_equal(h.flags, 0);
+        assert_int_equal(h.generation, fx->arena.header->generation);
+        assert_true(h.frame_seq >= 1);
+        assert_int_equal(h.slot, (h.frame_seq - 1) % SLOTS);
+        assert_int_equal(h.frame_size, fx->frame_size);
+        assert_int_equal(h.width, WIDTH);
+        assert_int_equal(h.height, HEIGHT);
+        assert_int_equal(h.camera_index, 0);
+        assert_string_equal(h.pix_fmt, "bgr24");
+        assert_true(h.capture_realtime_ns > 0 && h.capture_monotonic_ns > 0);
+        assert_true(head_seq(fx) >= h.frame_seq);
+    }
+
+    report_until(fx, &rep, frames_at_least, &want);
+    command_send(fx, "stop", NULL, 0);
+    assert_int_equal(worker_wait(fx), IPC_EXIT_STOPPED);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_STOPPED);
+    assert_true(ex.frames >= want);
+
+    /* The first run numbered frames as the fake counted them. */
+    uint64_t head1 = head_seq(fx);
+    assert_int_equal(head1, ex.frames);
+    for (uint64_t f = head1; f > head1 - SLOTS; f--) {
+        assert_true(frame_get(fx, f, &counter));
+        assert_int_equal(counter, f);
+    }
+
+    /* A second run continues the numbering; its fake counts from 1 again. */
+    worker_start(fx, NULL, "fake:rate=fast&frames=5", "25", "1");
+    assert_int_equal(worker_wait(fx), IPC_EXIT_FFMPEG_EXIT);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_FFMPEG_EXIT);
+    assert_int_equal(ex.ffmpeg_status, 0);
+    assert_int_equal(ex.ffmpeg_signal, 0);
+    assert_int_equal(ex.frames, 5);
+    assert_int_equal(head_seq(fx), head1 + 5);
+    for (uint64_t n = 1; n <= 5; n++) {
+        assert_true(frame_get(fx, head1 + n, &counter));
+        assert_int_equal(counter, n);
+    }
+}
+
+static void test_decimate(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report r1, r2;
+    struct ipc_exit ex;
+    uint32_t three = 3;
+    uint64_t want;
+
+    worker_start(fx, NULL, "fake:rate=500", "25", "1");
+    report_until(fx, &r1, any_report, NULL);
+    command_send(fx, "decimate", &three, sizeof three);
+    report_until(fx, &r1, decimation_is, &three);
+    want = r1.frames + 2 * SLOTS;
+    report_until(fx, &r2, frames_at_least, &want);
+    assert_int_equal(r2.decimation, 3);
+    uint64_t kept = r2.frames - r1.frames, dropped = r2.dropped_decimated - r1.dropped_decimated;
+    /* Two of three frames read are dropped; the reports may fall anywhere in a cycle. */
+    assert_true(dropped + 2 >= 2 * kept && dropped <= 2 * kept + 2);
+    assert_int_equal(r2.head_seq - r1.head_seq, kept);
+
+    command_send(fx, "stop", NULL, 0);
+    assert_int_equal(worker_wait(fx), IPC_EXIT_STOPPED);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_STOPPED);
+
+    /* Frames committed after the change are every 3rd the fake wrote. */
+    uint64_t head = head_seq(fx), prev = 0, counter;
+    assert_true(head >= r2.head_seq);
+    for (uint64_t f = head - SLOTS + 1; f <= head; f++) {
+        assert_true(frame_get(fx, f, &counter));
+        if (prev)
+            assert_int_equal(counter - prev, 3);
+        prev = counter;
+    }
+}
+
+static void test_sigterm_stops(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    struct ipc_exit ex;
+    uint64_t want = 3;
+
+    worker_start(fx, NULL, "fake:rate=100", "25", "1");
+    report_until(fx, &rep, frames_at_least, &want);
+    assert_int_equal(kill(fx->worker, SIGTERM), 0);
+    assert_int_equal(worker_wait(fx), IPC_EXIT_STOPPED);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_STOPPED);
+    assert_int_equal(ex.ffmpeg_signal, SIGTERM);
+    assert_int_equal(head_seq(fx), ex.frames);
+}
+
+static void test_half_frame_never_committed(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    struct ipc_exit ex;
+    uint64_t counter;
+
+    worker_start(fx, NULL, "fake:rate=fast&half_after=5", "25", "1");
+    assert_int_equal(worker_wait(fx), IPC_EXIT_FFMPEG_SIGNAL);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_FFMPEG_SIGNAL);
+    assert_int_equal(ex.ffmpeg_signal, SIGKILL);
+    assert_int_equal(ex.ffmpeg_status, -1);
+    assert_int_equal(ex.frames, 5);
+    assert_int_equal(head_seq(fx), 5);
+    assert_int_equal(atomic_load(&slot_hdr(fx, 5)->seq), 0);
+    for (uint64_t f = 1; f <= 5; f++) {
+        assert_true(frame_get(fx, f, &counter));
+        assert_int_equal(counter, f);
+    }
+    report_until(fx, &rep, ffmpeg_gone, NULL);
+    assert_int_equal(rep.dropped_partial, 1);
+    assert_int_equal(rep.frames, 5);
+    assert_int_equal(rep.bytes_read, 5 * fx->frame_size + fx->frame_size / 2);
+}
+
+static void test_exit_status_and_line(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_exit ex;
+
+    worker_start(fx, NULL, "fake:rate=fast&exit_after=3&status=42&message=Connection%20refused", "25", "1");
+    assert_int_equal(worker_wait(fx), IPC_EXIT_FFMPEG_EXIT);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_FFMPEG_EXIT);
+    assert_int_equal(ex.ffmpeg_status, 42);
+    assert_int_equal(ex.ffmpeg_signal, 0);
+    assert_int_equal(ex.frames, 3);
+    assert_string_equal(ex.error, "Connection refused");
+    assert_int_equal(head_seq(fx), 3);
+}
+
+static void test_crash_is_a_signal(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_exit ex;
+
+    worker_start(fx, NULL, "fake:rate=fast&crash_after=4", "0", "1");
+    assert_int_equal(worker_wait(fx), IPC_EXIT_FFMPEG_SIGNAL);
+    status_read(fx, &ex);
+    assert_int_equal(ex.ffmpeg_signal, SIGSEGV);
+    assert_int_equal(ex.frames, 4);
+}
+
+static void test_exec_failure(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_exit ex;
+
+    worker_start(fx, "/nonexistent/ffmpeg", "fake:", "25", "1");
+    assert_int_equal(worker_wait(fx), IPC_EXIT_EXEC);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_EXEC);
+    assert_non_null(strstr(ex.error, "/nonexistent/ffmpeg"));
+    assert_non_null(strstr(ex.error, strerror(ENOENT)));
+    assert_int_equal(head_seq(fx), 0);
+}
+
+/* SIGKILL of the worker must take FFmpeg with it, even a stalled one. As a
+ * subreaper this test inherits the orphaned fake and sees how it died. */
+static void test_worker_death_kills_ffmpeg(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    uint64_t want = 3;
+    int st;
+
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    worker_start(fx, NULL, "fake:rate=200&stall_after=3", "25", "1");
+    report_until(fx, &rep, frames_at_least, &want);
+    pid_t ff = rep.ffmpeg_pid;
+    assert_true(ff > 0);
+    assert_int_equal(kill(fx->worker, SIGKILL), 0);
+    assert_int_equal(waitpid(fx->worker, &st, 0), fx->worker);
+    fx->worker = -1;
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+    pid_t r = 0;
+    for (int i = 0; i < GUARD_MS / 10 && r == 0; i++) {
+        r = waitpid(ff, &st, WNOHANG);
+        if (r == 0) {
+            struct timespec ten = { 0, 10000000 };
+            nanosleep(&ten, NULL);
+        }
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    assert_int_equal(r, ff);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGKILL);
+    assert_int_equal(kill(ff, 0), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ffargs_url_with_options),
+        cmocka_unit_test(test_ffargs_lavfi),
+        cmocka_unit_test(test_ffargs_fps_zero_keeps_rate),
+        cmocka_unit_test(test_ffargs_each_pix_fmt),
+        cmocka_unit_test(test_ffargs_refuses),
+        cmocka_unit_test(test_linering_keeps_last_lines),
+        cmocka_unit_test(test_linering_cuts_long_lines),
+        cmocka_unit_test(test_config_parse),
+        cmocka_unit_test(test_config_refuses),
+        cmocka_unit_test_setup_teardown(test_frames_notifications_stop_restart, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_decimate, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_stops, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_half_frame_never_committed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_exit_status_and_line, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_is_a_signal, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_exec_failure, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_death_kills_ffmpeg, fx_setup, fx_teardown),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
