@@ -1,5 +1,7 @@
 # supervisor/ - camarenad.
-SUPERVISOR_OBJS := supervisor/backoff.o supervisor/camera.o
+SUPERVISOR_OBJS := supervisor/backoff.o supervisor/camera.o supervisor/control.o supervisor/log.o \
+                   supervisor/plan.o supervisor/procmem.o supervisor/spawn.o supervisor/status.o \
+                   supervisor/supervisor.o
 
 PROGRAMS += camarenad
 $(BIN)/camarenad: $(call obj,supervisor/main.o $(SUPERVISOR_OBJS) $(ARENA_OBJS) $(CONF_OBJS) $(IPC_OBJS)) $(LIB)/libcamarena.a

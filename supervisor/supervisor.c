@@ -1,0 +1,1265 @@
+/* supervisor.c - camarenad's instance and its event loop (see supervisor.h). */
+#define _GNU_SOURCE
+#include "supervisor/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "arena/arena.h"
+#include "ipc/proto.h"
+#include "supervisor/backoff.h"
+#include "supervisor/camera.h"
+#include "supervisor/control.h"
+#include "supervisor/log.h"
+#include "supervisor/plan.h"
+#include "supervisor/procmem.h"
+#include "supervisor/spawn.h"
+#include "supervisor/status.h"
+
+#define STOP_GRACE_NS (5ull * 1000000000ull)   /* SPEC 6: workers are killed after 5 s */
+#define REAP_GRACE_NS (2ull * 1000000000ull)   /* after the SIGKILLs, how long to wait for the reaps */
+#define FPS_SAMPLES 5                          /* monitor intervals fps is measured over */
+#define PUB_SNDHWM 256                         /* messages queued per subscriber */
+#define EVENT_MAX 2048                         /* bytes of one event's JSON */
+#define NS_PER_MS 1000000ull
+
+enum { SOCK_PUB, SOCK_CTL, SOCK_UP, SOCK_WRK, SOCK_COUNT };
+
+/* One run of a camera's worker and FFmpeg. pid is 0 when there is none. */
+struct unit {
+    pid_t pid;
+    int status_fd;               /* read end of the status pipe, -1 if none */
+    bool ending;                 /* told to stop or killed: its exit is not a failure */
+    uint64_t stop_deadline_ns;   /* SIGKILL the group then; 0 if not stopping */
+    uint64_t started_ns;
+    uint64_t last_report_ns;     /* the spawn time until the first report */
+    uint64_t last_progress_ns;   /* when head_seq last moved, or the spawn time */
+    uint64_t head_at_start;      /* head_seq when the unit was spawned */
+    struct ipc_report report;    /* the last report, zeroed at spawn */
+};
+
+/* What the last unit's end told. */
+struct exit_info {
+    int exit_status;  /* FFmpeg's, or -1 */
+    int signal;       /* or 0 */
+    int worker_status;/* or -1 */
+    pid_t pid;
+    const char *error;
+};
+
+struct cam {
+    const struct conf_camera *conf;
+    uint32_t index;                 /* arena descriptor */
+    enum camera_state state;
+    enum camera_reason reason;      /* of the last transition */
+    struct backoff backoff;
+    uint64_t backoff_deadline_ns;   /* 0 when not armed */
+    uint64_t backoff_ms;            /* the last delay chosen */
+    uint64_t running_since_ns;
+    bool spawn_pending;             /* start a unit once the old one is reaped */
+    bool stale;                     /* a stale event was published for the current newest frame */
+    struct unit unit;
+    uint64_t last_head;
+    uint64_t drops[3];              /* decimated, notify, partial: of finished runs */
+    uint64_t restarts;
+    uint64_t restarts_by_reason[CAMERA_REASON_COUNT];
+    uint32_t decimation;
+    uint64_t memory_bytes;
+    uint64_t fps_t[FPS_SAMPLES], fps_head[FPS_SAMPLES];
+    unsigned fps_n, fps_i;
+    double fps;
+    char error[IPC_EXIT_LINE_MAX];  /* the last error line; cleared when frames flow again */
+};
+
+struct supervisor {
+    const struct conf *conf;
+    struct arena arena;
+    struct arena_plan plan;
+    bool arena_open;
+    void *zctx;
+    void *sock[SOCK_COUNT];
+    char endpoint[SOCK_COUNT][IPC_ENDPOINT_MAX];
+    char **bound_files;             /* socket files to remove at the end */
+    size_t bound_count;
+    int sigfd;
+    sigset_t old_mask;
+    char worker_path[PATH_MAX];
+    uint32_t report_ms;
+    struct cam *cams;
+    size_t ncams;
+    bool stopping;
+    bool killed_all;
+    uint64_t stop_deadline_ns;
+    uint64_t next_tick_ns;
+    uint64_t relay_dropped;
+    uint64_t self_memory;
+    char *buf;                      /* status and metrics bodies */
+    size_t bufcap;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t head_seq(struct supervisor *s, const struct cam *c)
+{
+    return atomic_load_explicit(&arena_ring(&s->arena, c->index)->head_seq, memory_order_acquire);
+}
+
+/* Returns the age of the newest frame in ms, or -1 while there is none. */
+static int64_t frame_age_ms(struct supervisor *s, const struct cam *c, uint64_t now)
+{
+    struct arena_camera_desc *d = arena_desc(&s->arena, c->index);
+    uint64_t head = head_seq(s, c), t;
+    const struct arena_slot *slot;
+
+    if (head == 0 || d->slot_count == 0)
+        return -1;
+    slot = (const struct arena_slot *)(s->arena.base + d->slots_offset) + (head - 1) % d->slot_count;
+    if (atomic_load_explicit(&slot->seq, memory_order_acquire) != 2 * head)
+        return -1;
+    t = slot->capture_monotonic_ns;
+    return t == 0 || t > now ? 0 : (int64_t)((now - t) / NS_PER_MS);
+}
+
+/* ---- publishing ------------------------------------------------------- */
+
+static void publish(struct supervisor *s, const char *topic, const char *body, size_t len)
+{
+    if (zmq_send(s->sock[SOCK_PUB], topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(s->sock[SOCK_PUB], body, len, ZMQ_DONTWAIT) < 0)
+        s->relay_dropped++;
+}
+
+static void publish_event(struct supervisor *s, struct cam *c, const char *state, enum camera_reason reason,
+                          const struct exit_info *x)
+{
+    char topic[CONF_NAME_MAX + 16], body[EVENT_MAX];
+    struct status_event ev = {
+        .camera = c->conf->name,
+        .state = state,
+        .reason = reason,
+        .restarts = c->restarts,
+        .backoff_ms = c->backoff_ms,
+        .error = x && x->error ? x->error : "",
+        .exit_status = x ? x->exit_status : -1,
+        .signal = x ? x->signal : 0,
+        .worker_status = x ? x->worker_status : -1,
+        .pid = x ? x->pid : c->unit.pid,
+        .head_seq = head_seq(s, c),
+    };
+    int n;
+
+    if (ipc_topic(topic, sizeof(topic), "event", c->conf->name) < 0)
+        return;
+    n = status_event_json(body, sizeof(body), &ev);
+    if (n < 0) {
+        log_error("%s: event too large to publish", c->conf->name);
+        return;
+    }
+    publish(s, topic, body, (size_t)n);
+}
+
+/* ---- talking to workers ----------------------------------------------- */
+
+/* Sends parts to the worker of c. Returns 0, or -errno (-EHOSTUNREACH when
+ * the worker has not connected yet or is gone). */
+static int worker_send(struct supervisor *s, struct cam *c, const char *verb, const void *arg, size_t arglen)
+{
+    void *w = s->sock[SOCK_WRK];
+    const char *id = c->conf->name;
+
+    if (zmq_send(w, id, strlen(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -zmq_errno();
+    if (zmq_send(w, verb, strlen(verb), (arg ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+        return -zmq_errno();
+    if (arg && zmq_send(w, arg, arglen, ZMQ_DONTWAIT) < 0)
+        return -zmq_errno();
+    return 0;
+}
+
+int supervisor_decimate(struct supervisor *s, size_t index, uint32_t n)
+{
+    struct cam *c;
+    uint32_t v = n ? n : 1;
+
+    if (index >= s->ncams)
+        return -ERANGE;
+    c = &s->cams[index];
+    c->decimation = v;
+    if (c->unit.pid > 0 && !c->unit.ending)
+        worker_send(s, c, "decimate", &v, sizeof(v)); /* a missed one is resent on the next report */
+    return 0;
+}
+
+/* ---- units ------------------------------------------------------------ */
+
+static void unit_kill(struct cam *c)
+{
+    if (c->unit.pid > 0) {
+        kill(-c->unit.pid, SIGKILL);
+        c->unit.ending = true;
+        c->unit.stop_deadline_ns = 0;
+    }
+}
+
+static void unit_stop(struct supervisor *s, struct cam *c, uint64_t now)
+{
+    if (c->unit.pid <= 0 || c->unit.ending)
+        return;
+    c->unit.ending = true;
+    c->unit.stop_deadline_ns = now + STOP_GRACE_NS;
+    /* A worker that has not connected yet cannot hear "stop"; SIGTERM is
+     * its other way of being told. */
+    if (worker_send(s, c, "stop", NULL, 0) < 0)
+        kill(-c->unit.pid, SIGTERM);
+}
+
+static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enum camera_reason reason,
+                  const struct exit_info *x, uint64_t now);
+
+static void unit_spawn(struct supervisor *s, struct cam *c, uint64_t now)
+{
+    struct spawn_argv a;
+    int rc;
+
+    c->spawn_pending = false;
+    rc = spawn_argv_build(&a, s->worker_path, s->conf, c->conf, c->index, c->decimation, s->report_ms);
+    if (rc == 0) {
+        rc = spawn_worker(s->worker_path, a.argv, &c->unit.pid, &c->unit.status_fd);
+        spawn_argv_close(&a);
+    }
+    if (rc < 0) {
+        char line[IPC_EXIT_LINE_MAX];
+        struct exit_info x = {-1, 0, -1, 0, line};
+
+        snprintf(line, sizeof(line), "cannot start the worker: %s", strerror(-rc));
+        log_error("%s: %s", c->conf->name, line);
+        c->unit.pid = 0;
+        apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_EXIT, &x, now);
+        return;
+    }
+    c->unit.ending = false;
+    c->unit.stop_deadline_ns = 0;
+    c->unit.started_ns = now;
+    c->unit.last_report_ns = now;
+    c->unit.last_progress_ns = now;
+    c->unit.head_at_start = head_seq(s, c);
+    memset(&c->unit.report, 0, sizeof(c->unit.report));
+    c->last_head = c->unit.head_at_start;
+    log_debug("%s: worker pid %d", c->conf->name, (int)c->unit.pid);
+}
+
+/* Carries out one transition of c (camera_step) and publishes it. */
+static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enum camera_reason reason,
+                  const struct exit_info *x, uint64_t now)
+{
+    struct camera_transition t = camera_step(c->state, ev);
+    enum camera_state old = c->state;
+
+    if (!t.accepted) {
+        log_debug("%s: %s ignored while %s", c->conf->name, camera_event_name(ev), camera_state_name(old));
+        return;
+    }
+    if (t.actions & CAMERA_DO_KILL)
+        unit_kill(c);
+    if (t.actions & CAMERA_DO_STOP)
+        unit_stop(s, c, now);
+    if (t.actions & CAMERA_DO_DISARM)
+        c->backoff_deadline_ns = 0;
+    if (x && x->error && x->error[0])
+        snprintf(c->error, sizeof(c->error), "%s", x->error);
+    if (t.actions & CAMERA_DO_EXIT_EVENT) {
+        publish_event(s, c, "exit", reason, x);
+        if (x && x->error && x->error[0])
+            log_warn("%s: exit (%s): %s", c->conf->name, camera_reason_name(reason), x->error);
+        else
+            log_warn("%s: exit (%s)", c->conf->name, camera_reason_name(reason));
+    }
+    if (t.actions & CAMERA_DO_COUNT_RESTART) {
+        c->restarts++;
+        c->restarts_by_reason[reason]++;
+    }
+    if (t.actions & CAMERA_DO_BACKOFF) {
+        uint64_t delay;
+
+        if (old == CAMERA_RUNNING && now - c->running_since_ns >= s->conf->backoff_reset_ns)
+            backoff_reset(&c->backoff);
+        delay = backoff_next(&c->backoff);
+        c->backoff_ms = delay / NS_PER_MS;
+        c->backoff_deadline_ns = now + delay;
+    }
+    c->state = t.state;
+    c->reason = reason;
+    arena_set_state(&s->arena, c->index, (enum arena_state)t.state);
+    if (t.state == CAMERA_RUNNING) {
+        c->running_since_ns = now;
+        c->stale = false;
+        c->error[0] = '\0';
+    }
+    if (t.actions & CAMERA_DO_SPAWN) {
+        if (c->unit.pid > 0)
+            c->spawn_pending = true;
+        else
+            unit_spawn(s, c, now);
+    }
+    if (t.actions & CAMERA_DO_PUBLISH) {
+        /* The backoff event repeats the exit's details; the others carry the current unit. */
+        const struct exit_info *px = (t.state == CAMERA_BACKOFF) ? x : NULL;
+
+        if (c->state == t.state) /* unit_spawn may have failed and moved on already */
+            publish_event(s, c, camera_state_name(t.state), reason, px);
+        if (t.state == CAMERA_BACKOFF)
+            log_info("%s: backoff %.3f s (failure %u)", c->conf->name, (double)c->backoff_ms / 1000.0,
+                     c->backoff.failures);
+        else if (reason != CAMERA_REASON_NONE)
+            log_info("%s: %s (%s)", c->conf->name, camera_state_name(t.state), camera_reason_name(reason));
+        else
+            log_info("%s: %s", c->conf->name, camera_state_name(t.state));
+    }
+}
+
+/* ---- reaping ---------------------------------------------------------- */
+
+static struct cam *cam_by_pid(struct supervisor *s, pid_t pid)
+{
+    for (size_t i = 0; i < s->ncams; i++)
+        if (s->cams[i].unit.pid == pid)
+            return &s->cams[i];
+    return NULL;
+}
+
+static void unit_reaped(struct supervisor *s, struct cam *c, int wstatus, uint64_t now)
+{
+    struct ipc_exit ex;
+    bool have_exit = false;
+    struct exit_info x = {-1, 0, -1, c->unit.pid, ""};
+    enum camera_reason reason = CAMERA_REASON_EXIT;
+    bool ending = c->unit.ending;
+    pid_t pid = c->unit.pid;
+
+    if (c->unit.status_fd >= 0) {
+        ssize_t n;
+
+        do
+            n = read(c->unit.status_fd, &ex, sizeof(ex));
+        while (n < 0 && errno == EINTR);
+        have_exit = n == (ssize_t)sizeof(ex) && ex.size == sizeof(ex);
+        close(c->unit.status_fd);
+        c->unit.status_fd = -1;
+    }
+    /* Whatever of the group is left (FFmpeg, if the worker died first) goes too. */
+    kill(-pid, SIGKILL);
+    c->drops[0] += c->unit.report.dropped_decimated;
+    c->drops[1] += c->unit.report.dropped_notify;
+    c->drops[2] += c->unit.report.dropped_partial;
+    memset(&c->unit.report, 0, sizeof(c->unit.report));
+    c->unit.pid = 0;
+    c->unit.ending = false;
+    c->unit.stop_deadline_ns = 0;
+    c->memory_bytes = 0;
+
+    if (have_exit) {
+        ex.error[sizeof(ex.error) - 1] = '\0';
+        x.error = ex.error;
+        x.exit_status = ex.ffmpeg_status;
+    }
+    if (WIFSIGNALED(wstatus)) {
+        reason = CAMERA_REASON_SIGNAL;
+        x.signal = WTERMSIG(wstatus);
+    } else if (WIFEXITED(wstatus)) {
+        x.worker_status = WEXITSTATUS(wstatus);
+        if (x.worker_status == IPC_EXIT_FFMPEG_SIGNAL) {
+            reason = CAMERA_REASON_SIGNAL;
+            x.signal = have_exit ? ex.ffmpeg_signal : 0;
+        }
+    }
+    if (ending) {
+        log_debug("%s: worker %d ended (status 0x%x)", c->conf->name, (int)pid, (unsigned)wstatus);
+        if (c->spawn_pending && !s->stopping)
+            unit_spawn(s, c, now);
+        return;
+    }
+    apply(s, c, CAMERA_EV_FAIL, reason, &x, now);
+}
+
+static void reap(struct supervisor *s, uint64_t now)
+{
+    for (;;) {
+        int wstatus;
+        pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+        struct cam *c;
+
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid <= 0)
+            return;
+        c = cam_by_pid(s, pid);
+        if (c)
+            unit_reaped(s, c, wstatus, now);
+    }
+}
+
+/* ---- watching the cameras --------------------------------------------- */
+
+/* Looks at every camera's head_seq and deadlines; called on every wake-up. */
+static void check_cameras(struct supervisor *s, uint64_t now)
+{
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct cam *c = &s->cams[i];
+        struct unit *u = &c->unit;
+        uint64_t head = head_seq(s, c);
+
+        if (head != c->last_head) {
+            c->last_head = head;
+            u->last_progress_ns = now;
+            if (c->stale && c->state == CAMERA_RUNNING) {
+                c->stale = false;
+                publish_event(s, c, "running", CAMERA_REASON_NONE, NULL);
+                log_info("%s: running again", c->conf->name);
+            }
+        }
+        if (c->state == CAMERA_STARTING && u->pid > 0 && !u->ending && head > u->head_at_start)
+            apply(s, c, CAMERA_EV_FRAMES, CAMERA_REASON_NONE, NULL, now);
+        if (c->state == CAMERA_BACKOFF && c->backoff_deadline_ns && now >= c->backoff_deadline_ns) {
+            c->backoff_deadline_ns = 0;
+            apply(s, c, CAMERA_EV_BACKOFF_DONE, CAMERA_REASON_NONE, NULL, now);
+        }
+        if (u->pid > 0 && u->ending && u->stop_deadline_ns && now >= u->stop_deadline_ns) {
+            log_warn("%s: worker %d did not stop in time, killing it", c->conf->name, (int)u->pid);
+            unit_kill(c);
+        }
+        if (u->pid > 0 && !u->ending && (c->state == CAMERA_STARTING || c->state == CAMERA_RUNNING)) {
+            struct exit_info x = {-1, 0, -1, u->pid, ""};
+
+            if (now - u->last_report_ns >= s->conf->stall_timeout_ns)
+                apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_UNRESPONSIVE, &x, now);
+            else if (now - u->last_progress_ns >= s->conf->stall_timeout_ns)
+                apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_STALLED, &x, now);
+        }
+    }
+}
+
+static uint64_t instance_memory(struct supervisor *s)
+{
+    uint64_t used = s->arena.size + s->self_memory;
+
+    for (size_t i = 0; i < s->ncams; i++)
+        used += s->cams[i].memory_bytes;
+    return used;
+}
+
+static void fill_status(struct supervisor *s, struct cam *c, struct status_camera *sc, uint64_t now)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->name = c->conf->name;
+    sc->state = c->state;
+    sc->reason = c->reason;
+    sc->pid = c->unit.pid;
+    sc->ffmpeg_pid = c->unit.pid ? c->unit.report.ffmpeg_pid : 0;
+    sc->fps = c->fps;
+    sc->head_seq = head_seq(s, c);
+    sc->frames = sc->head_seq;
+    sc->drops_decimated = c->drops[0] + c->unit.report.dropped_decimated;
+    sc->drops_notify = c->drops[1] + c->unit.report.dropped_notify;
+    sc->drops_partial = c->drops[2] + c->unit.report.dropped_partial;
+    sc->restarts = c->restarts;
+    memcpy(sc->restarts_by_reason, c->restarts_by_reason, sizeof(sc->restarts_by_reason));
+    sc->backoff_ms = c->backoff_ms;
+    sc->memory_bytes = c->memory_bytes;
+    sc->last_frame_age_ms = frame_age_ms(s, c, now);
+    sc->priority = c->conf->priority;
+    sc->decimation = c->decimation;
+    sc->error = c->error;
+}
+
+static void fill_instance(struct supervisor *s, struct status_instance *si)
+{
+    si->name = s->conf->name;
+    si->generation = s->arena.header->generation;
+    si->pid = getpid();
+    si->used_bytes = instance_memory(s);
+    si->limit_bytes = s->conf->global_limit;
+}
+
+/* Writes the status (one camera, or all when index < 0) or the metrics into
+ * s->buf. Returns the length or -ENOBUFS. */
+static int render(struct supervisor *s, bool metrics, int index, uint64_t now)
+{
+    struct status_camera *sc = calloc(s->ncams ? s->ncams : 1, sizeof(*sc));
+    struct status_instance si;
+    size_t n = 0;
+    int len;
+
+    if (!sc)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->ncams; i++)
+        if (index < 0 || (size_t)index == i)
+            fill_status(s, &s->cams[i], &sc[n++], now);
+    fill_instance(s, &si);
+    len = metrics ? status_metrics(s->buf, s->bufcap, &si, sc, n) : status_json(s->buf, s->bufcap, &si, sc, n);
+    free(sc);
+    return len;
+}
+
+static void write_metrics_file(struct supervisor *s, uint64_t now)
+{
+    char tmp[PATH_MAX + 8];
+    int len, fd;
+    bool ok;
+
+    if (!s->conf->metrics_file[0])
+        return;
+    len = render(s, true, -1, now);
+    if (len < 0)
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.new", s->conf->metrics_file);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_warn("metrics_file: cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    ok = write(fd, s->buf, (size_t)len) == len;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, s->conf->metrics_file) < 0) {
+        log_warn("metrics_file: cannot write %s: %s", s->conf->metrics_file, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+/* Every monitor_interval: the heartbeat, fps, memory, staleness, backoff resets. */
+static void tick(struct supervisor *s, uint64_t now)
+{
+    arena_heartbeat(&s->arena, now);
+    if (procmem_read(getpid(), &s->self_memory) < 0)
+        s->self_memory = 0;
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct cam *c = &s->cams[i];
+        uint64_t head = head_seq(s, c), m;
+        unsigned oldest;
+        int64_t age;
+
+        c->fps_t[c->fps_i] = now;
+        c->fps_head[c->fps_i] = head;
+        c->fps_i = (c->fps_i + 1) % FPS_SAMPLES;
+        if (c->fps_n < FPS_SAMPLES)
+            c->fps_n++;
+        oldest = (c->fps_i + FPS_SAMPLES - c->fps_n) % FPS_SAMPLES;
+        if (c->fps_n > 1 && now > c->fps_t[oldest])
+            c->fps = (double)(head - c->fps_head[oldest]) * 1e9 / (double)(now - c->fps_t[oldest]);
+
+        c->memory_bytes = 0;
+        if (c->unit.pid > 0) {
+            if (procmem_read(c->unit.pid, &m) == 0)
+                c->memory_bytes += m;
+            if (c->unit.report.ffmpeg_pid > 0 && procmem_read(c->unit.report.ffmpeg_pid, &m) == 0)
+                c->memory_bytes += m;
+        }
+
+        if (c->state == CAMERA_RUNNING && c->backoff.failures > 0 &&
+            now - c->running_since_ns >= s->conf->backoff_reset_ns) {
+            backoff_reset(&c->backoff);
+            c->backoff_ms = 0;
+            log_debug("%s: healthy for backoff_reset, backoff reset", c->conf->name);
+        }
+        age = frame_age_ms(s, c, now);
+        if (c->state == CAMERA_RUNNING && !c->stale && age >= 0 &&
+            (uint64_t)age * NS_PER_MS > c->conf->max_age_ns) {
+            c->stale = true;
+            publish_event(s, c, "stale", CAMERA_REASON_NONE, NULL);
+            log_warn("%s: stale, newest frame %" PRId64 " ms old", c->conf->name, age);
+        }
+    }
+    write_metrics_file(s, now);
+}
+
+/* ---- sockets ---------------------------------------------------------- */
+
+static void on_report(struct supervisor *s, const char *id, size_t idlen, zmq_msg_t *verb, zmq_msg_t *body,
+                      uint64_t now)
+{
+    struct cam *c = NULL;
+
+    for (size_t i = 0; i < s->ncams; i++)
+        if (strlen(s->cams[i].conf->name) == idlen && memcmp(s->cams[i].conf->name, id, idlen) == 0)
+            c = &s->cams[i];
+    if (!c || c->unit.pid <= 0)
+        return;
+    if (zmq_msg_size(verb) != 6 || memcmp(zmq_msg_data(verb), "report", 6) != 0 || !body ||
+        zmq_msg_size(body) != sizeof(struct ipc_report)) {
+        log_debug("%s: unexpected message from the worker", c->conf->name);
+        return;
+    }
+    memcpy(&c->unit.report, zmq_msg_data(body), sizeof(c->unit.report));
+    c->unit.last_report_ns = now;
+    if (c->unit.report.decimation != c->decimation && !c->unit.ending) {
+        uint32_t v = c->decimation;
+
+        worker_send(s, c, "decimate", &v, sizeof(v));
+    }
+}
+
+/* Receives one whole message of up to max parts into parts (initialised
+ * here; the caller closes them). Returns the number of parts received (more
+ * are counted in *total_parts and their bytes in *total_bytes, but dropped),
+ * or -1 if nothing could be read. */
+static int recv_parts(void *sock, zmq_msg_t *parts, int max, size_t *total_parts, size_t *total_bytes)
+{
+    int n = 0, more = 1;
+    size_t moresz = sizeof(more);
+
+    *total_parts = 0;
+    *total_bytes = 0;
+    while (more) {
+        zmq_msg_t tmp, *m = n < max ? &parts[n] : &tmp;
+
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(m);
+            return n ? n : -1;
+        }
+        (*total_parts)++;
+        *total_bytes += zmq_msg_size(m);
+        more = 0;
+        zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &moresz);
+        if (m == &tmp)
+            zmq_msg_close(&tmp);
+        else
+            n++;
+    }
+    return n;
+}
+
+static void on_worker_socket(struct supervisor *s, uint64_t now)
+{
+    zmq_msg_t parts[3];
+    size_t total_parts, total_bytes;
+    int n;
+
+    while ((n = recv_parts(s->sock[SOCK_WRK], parts, 3, &total_parts, &total_bytes)) > 0) {
+        if (n >= 2 && total_parts <= 3)
+            on_report(s, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), &parts[1], n == 3 ? &parts[2] : NULL,
+                      now);
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&parts[i]);
+    }
+}
+
+/* Moves whole messages from one socket to another without blocking; a
+ * message that cannot be sent is dropped and counted. */
+static void relay(struct supervisor *s, void *from, void *to)
+{
+    for (int budget = 0; budget < 1024; budget++) {
+        zmq_msg_t m;
+        int more = 1;
+        bool dropping = false, first = true;
+        size_t moresz = sizeof(more);
+
+        while (more) {
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, from, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                if (first)
+                    return;
+                break; /* cannot happen: the parts of a message arrive together */
+            }
+            first = false;
+            more = 0;
+            zmq_getsockopt(from, ZMQ_RCVMORE, &more, &moresz);
+            if (!dropping && zmq_msg_send(&m, to, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
+                dropping = true;
+                s->relay_dropped++;
+            }
+            zmq_msg_close(&m);
+        }
+    }
+}
+
+static int find_camera(void *ctx, const char *name)
+{
+    struct supervisor *s = ctx;
+
+    for (size_t i = 0; i < s->ncams; i++)
+        if (strcmp(s->cams[i].conf->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void reply(struct supervisor *s, zmq_msg_t *id, bool delimiter, bool ok, const char *body, size_t len)
+{
+    void *ctl = s->sock[SOCK_CTL];
+    const char *word = ok ? "ok" : "error";
+
+    if (zmq_send(ctl, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return;
+    if (delimiter)
+        zmq_send(ctl, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(ctl, word, strlen(word), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(ctl, body, len, ZMQ_DONTWAIT);
+}
+
+static void reply_text(struct supervisor *s, zmq_msg_t *id, bool delimiter, bool ok, const char *text)
+{
+    reply(s, id, delimiter, ok, text, strlen(text));
+}
+
+static void do_request(struct supervisor *s, zmq_msg_t *id, bool delimiter, const struct control_request *req,
+                       uint64_t now)
+{
+    struct cam *c = req->camera >= 0 ? &s->cams[req->camera] : NULL;
+    enum camera_state before = c ? c->state : CAMERA_STOPPED;
+    int len;
+
+    switch (req->verb) {
+    case CONTROL_PING:
+        reply_text(s, id, delimiter, true, "pong");
+        return;
+    case CONTROL_STATUS:
+    case CONTROL_METRICS:
+        len = render(s, req->verb == CONTROL_METRICS, req->camera, now);
+        if (len < 0)
+            reply_text(s, id, delimiter, false, "the reply does not fit");
+        else
+            reply(s, id, delimiter, true, s->buf, (size_t)len);
+        return;
+    case CONTROL_RELOAD:
+        reply_text(s, id, delimiter, false, "reload is not available yet");
+        return;
+    case CONTROL_RESTART:
+    case CONTROL_PAUSE:
+    case CONTROL_RESUME:
+        break;
+    }
+    if (s->stopping) {
+        reply_text(s, id, delimiter, false, "the instance is stopping");
+        return;
+    }
+    if (req->verb == CONTROL_RESTART) {
+        if (camera_step(before, CAMERA_EV_RESTART).accepted) {
+            apply(s, c, CAMERA_EV_RESTART, CAMERA_REASON_OPERATOR, NULL, now);
+            reply_text(s, id, delimiter, true, "restarting");
+        } else {
+            reply_text(s, id, delimiter, false, "the camera cannot be restarted now");
+        }
+    } else if (req->verb == CONTROL_PAUSE) {
+        if (before == CAMERA_PAUSED)
+            reply_text(s, id, delimiter, true, "already paused");
+        else if (camera_step(before, CAMERA_EV_PAUSE).accepted) {
+            apply(s, c, CAMERA_EV_PAUSE, CAMERA_REASON_OPERATOR, NULL, now);
+            reply_text(s, id, delimiter, true, "paused");
+        } else
+            reply_text(s, id, delimiter, false, "the camera cannot be paused now");
+    } else {
+        if (camera_step(before, CAMERA_EV_RESUME).accepted) {
+            apply(s, c, CAMERA_EV_RESUME, CAMERA_REASON_OPERATOR, NULL, now);
+            reply_text(s, id, delimiter, true, "resumed");
+        } else {
+            reply_text(s, id, delimiter, false, "the camera is not paused");
+        }
+    }
+}
+
+static void on_control(struct supervisor *s, uint64_t now)
+{
+    zmq_msg_t parts[CONTROL_PARTS_MAX + 2];
+
+    for (int budget = 0; budget < 64; budget++) {
+        struct control_part cp[CONTROL_PARTS_MAX];
+        struct control_request req;
+        size_t total_parts, total_bytes, first = 1, count;
+        char err[CONTROL_ERR_MAX];
+        bool delimiter;
+        int n = recv_parts(s->sock[SOCK_CTL], parts, CONTROL_PARTS_MAX + 2, &total_parts, &total_bytes);
+
+        if (n < 0)
+            return;
+        /* A REQ client's envelope is its routing id and an empty delimiter;
+         * a DEALER client may send no delimiter, and is answered likewise. */
+        delimiter = n >= 2 && zmq_msg_size(&parts[1]) == 0;
+        if (delimiter)
+            first = 2;
+        total_bytes -= zmq_msg_size(&parts[0]);
+        count = total_parts - first;
+        for (size_t i = first; i < (size_t)n && i - first < CONTROL_PARTS_MAX; i++) {
+            cp[i - first].data = zmq_msg_data(&parts[i]);
+            cp[i - first].len = zmq_msg_size(&parts[i]);
+        }
+        if (control_parse(cp, count, total_bytes, find_camera, s, &req, err, sizeof(err)) < 0) {
+            log_debug("control: %s", err);
+            reply_text(s, &parts[0], delimiter, false, err);
+        } else {
+            do_request(s, &parts[0], delimiter, &req, now);
+        }
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&parts[i]);
+    }
+}
+
+/* ---- signals and the loop --------------------------------------------- */
+
+static void begin_stop(struct supervisor *s, uint64_t now)
+{
+    if (s->stopping) {
+        /* A second signal: no more waiting. */
+        for (size_t i = 0; i < s->ncams; i++)
+            unit_kill(&s->cams[i]);
+        s->killed_all = true;
+        return;
+    }
+    log_info("stopping");
+    s->stopping = true;
+    s->stop_deadline_ns = now + STOP_GRACE_NS;
+    for (size_t i = 0; i < s->ncams; i++) {
+        s->cams[i].spawn_pending = false;
+        apply(s, &s->cams[i], CAMERA_EV_STOP, CAMERA_REASON_SHUTDOWN, NULL, now);
+    }
+}
+
+static void on_signals(struct supervisor *s, uint64_t now)
+{
+    struct signalfd_siginfo si;
+
+    while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            begin_stop(s, now);
+            break;
+        case SIGHUP:
+            log_warn("SIGHUP: reload is not available yet");
+            break;
+        default:
+            break; /* SIGCHLD: reaped below, whatever the signal */
+        }
+    }
+    reap(s, now);
+}
+
+static bool units_alive(const struct supervisor *s)
+{
+    for (size_t i = 0; i < s->ncams; i++)
+        if (s->cams[i].unit.pid > 0)
+            return true;
+    return false;
+}
+
+static void earliest(uint64_t *t, uint64_t deadline)
+{
+    if (deadline && deadline < *t)
+        *t = deadline;
+}
+
+/* Returns the poll timeout in ms: until the earliest timer, at most a second. */
+static long poll_timeout(const struct supervisor *s, uint64_t now)
+{
+    uint64_t t = s->next_tick_ns;
+
+    for (size_t i = 0; i < s->ncams; i++) {
+        const struct cam *c = &s->cams[i];
+
+        earliest(&t, c->backoff_deadline_ns);
+        earliest(&t, c->unit.stop_deadline_ns);
+        if (c->unit.pid > 0 && !c->unit.ending) {
+            earliest(&t, c->unit.last_report_ns + s->conf->stall_timeout_ns);
+            earliest(&t, c->unit.last_progress_ns + s->conf->stall_timeout_ns);
+        }
+    }
+    if (s->stopping)
+        earliest(&t, s->killed_all ? s->stop_deadline_ns + REAP_GRACE_NS : s->stop_deadline_ns);
+    if (t <= now)
+        return 0;
+    t = (t - now + NS_PER_MS - 1) / NS_PER_MS;
+    return t > 1000 ? 1000 : (long)t;
+}
+
+int supervisor_run(struct supervisor *s)
+{
+    uint64_t now = now_ns();
+
+    log_info("running: %zu camera%s, arena %s of %" PRIu64 " bytes", s->ncams, s->ncams == 1 ? "" : "s",
+             s->arena.shm_name, s->arena.size);
+    s->next_tick_ns = now;
+    for (size_t i = 0; i < s->ncams; i++)
+        apply(s, &s->cams[i], CAMERA_EV_START, CAMERA_REASON_NONE, NULL, now);
+
+    for (;;) {
+        zmq_pollitem_t items[] = {
+            {s->sock[SOCK_PUB], 0, ZMQ_POLLIN, 0},
+            {s->sock[SOCK_CTL], 0, ZMQ_POLLIN, 0},
+            {s->sock[SOCK_UP], 0, ZMQ_POLLIN, 0},
+            {s->sock[SOCK_WRK], 0, ZMQ_POLLIN, 0},
+            {NULL, s->sigfd, ZMQ_POLLIN, 0},
+        };
+        int rc = zmq_poll(items, 5, poll_timeout(s, now));
+
+        if (rc < 0 && zmq_errno() != EINTR) {
+            log_error("poll: %s", zmq_strerror(zmq_errno()));
+            return 1;
+        }
+        now = now_ns();
+        if (rc > 0) {
+            if (items[4].revents & ZMQ_POLLIN)
+                on_signals(s, now);
+            if (items[2].revents & ZMQ_POLLIN)
+                relay(s, s->sock[SOCK_UP], s->sock[SOCK_PUB]);
+            if (items[0].revents & ZMQ_POLLIN)
+                relay(s, s->sock[SOCK_PUB], s->sock[SOCK_UP]);
+            if (items[3].revents & ZMQ_POLLIN)
+                on_worker_socket(s, now);
+            if (items[1].revents & ZMQ_POLLIN)
+                on_control(s, now);
+        }
+        if (now >= s->next_tick_ns) {
+            tick(s, now);
+            s->next_tick_ns = now + s->conf->monitor_interval_ns;
+        }
+        check_cameras(s, now);
+
+        if (s->stopping) {
+            if (!units_alive(s))
+                break;
+            if (!s->killed_all && now >= s->stop_deadline_ns) {
+                log_warn("workers still alive after 5 s, killing them");
+                for (size_t i = 0; i < s->ncams; i++)
+                    unit_kill(&s->cams[i]);
+                s->killed_all = true;
+            }
+            if (s->killed_all && now >= s->stop_deadline_ns + REAP_GRACE_NS) {
+                log_error("workers could not be reaped");
+                return 1;
+            }
+        }
+    }
+    log_info("stopped");
+    return 0;
+}
+
+/* ---- setting up --------------------------------------------------------- */
+
+/* mkdir -p with mode 0700, then refuses a directory not owned by us or
+ * writable by others. */
+static int runtime_dir_prepare(const char *dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof(path)) {
+        snprintf(err, errlen, "runtime_dir: invalid path '%s'", dir);
+        return -EINVAL;
+    }
+    memcpy(path, dir, len + 1);
+    for (char *p = path + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+
+            *p = '\0';
+            if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+                int e = errno;
+
+                snprintf(err, errlen, "runtime_dir: cannot create %s: %s", path, strerror(e));
+                return -e;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    if (lstat(dir, &st) < 0) {
+        int e = errno;
+
+        snprintf(err, errlen, "runtime_dir: %s: %s", dir, strerror(e));
+        return -e;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "runtime_dir: %s is not a directory", dir);
+        return -ENOTDIR;
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "runtime_dir: %s is owned by uid %u, not by us (uid %u): refusing it", dir,
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+        return -EPERM;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen, "runtime_dir: %s is writable by others (mode %04o): refusing it; chmod 0700 it",
+                 dir, (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* An ipc:// socket file that exists either has a live server, which we
+ * must not take over, or is left from a dead one, which we remove. */
+static int socket_file_check(const char *endpoint, char *err, size_t errlen)
+{
+    const char *path = ipc_endpoint_path(endpoint);
+    struct sockaddr_un sun;
+    struct stat st;
+    int fd, rc;
+
+    if (!path || lstat(path, &st) < 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a socket", path);
+        return -EEXIST;
+    }
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return -ENAMETOOLONG;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+    close(fd);
+    if (rc == 0) {
+        snprintf(err, errlen, "%s is served by another process: is another instance running?", path);
+        return -EEXIST;
+    }
+    unlink(path);
+    return 0;
+}
+
+static int bind_socket(struct supervisor *s, void *sock, const char *endpoint, char *err, size_t errlen)
+{
+    int rc = socket_file_check(endpoint, err, errlen);
+    const char *path;
+
+    if (rc < 0)
+        return rc;
+    if (zmq_bind(sock, endpoint) < 0) {
+        rc = -zmq_errno();
+        snprintf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(-rc));
+        return rc;
+    }
+    path = ipc_endpoint_path(endpoint);
+    if (path) {
+        char *copy = strdup(path);
+
+        if (!copy)
+            return -ENOMEM;
+        s->bound_files[s->bound_count++] = copy;
+    }
+    return 0;
+}
+
+static int open_sockets(struct supervisor *s, char *err, size_t errlen)
+{
+    static const int types[SOCK_COUNT] = {ZMQ_XPUB, ZMQ_ROUTER, ZMQ_XSUB, ZMQ_ROUTER};
+    static const enum ipc_socket which[SOCK_COUNT] = {IPC_PUB, IPC_CTL, IPC_UP, IPC_WRK};
+    const struct conf *conf = s->conf;
+    int zero = 0, one = 1, hwm = PUB_SNDHWM, rc;
+
+    s->bound_files = calloc(SOCK_COUNT + conf->publish_count, sizeof(char *));
+    s->zctx = zmq_ctx_new();
+    if (!s->bound_files || !s->zctx) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (int i = 0; i < SOCK_COUNT; i++) {
+        rc = ipc_endpoint(s->endpoint[i], sizeof(s->endpoint[i]), conf->runtime_dir, conf->name, which[i]);
+        if (rc < 0) {
+            snprintf(err, errlen, "runtime_dir: %s is too long for a socket path", conf->runtime_dir);
+            return rc;
+        }
+        s->sock[i] = zmq_socket(s->zctx, types[i]);
+        if (!s->sock[i]) {
+            rc = -zmq_errno();
+            snprintf(err, errlen, "cannot create a socket: %s", zmq_strerror(-rc));
+            return rc;
+        }
+        zmq_setsockopt(s->sock[i], ZMQ_LINGER, &zero, sizeof(zero));
+    }
+    zmq_setsockopt(s->sock[SOCK_PUB], ZMQ_XPUB_VERBOSE, &zero, sizeof(zero));
+    zmq_setsockopt(s->sock[SOCK_PUB], ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(s->sock[SOCK_WRK], ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
+    zmq_setsockopt(s->sock[SOCK_WRK], ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+
+    /* The control socket is bound last: once it answers, the instance is up. */
+    static const int order[SOCK_COUNT] = {SOCK_UP, SOCK_WRK, SOCK_PUB, SOCK_CTL};
+    for (int k = 0; k < SOCK_COUNT; k++) {
+        int i = order[k];
+
+        rc = bind_socket(s, s->sock[i], s->endpoint[i], err, errlen);
+        if (rc < 0)
+            return rc;
+        if (i == SOCK_PUB) {
+            for (size_t p = 0; p < conf->publish_count; p++) {
+                rc = bind_socket(s, s->sock[SOCK_PUB], conf->publish[p], err, errlen);
+                if (rc < 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+static int open_signals(struct supervisor *s, char *err, size_t errlen)
+{
+    sigset_t set;
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, &s->old_mask) < 0 ||
+        (s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        int e = errno;
+
+        snprintf(err, errlen, "signalfd: %s", strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, size_t errlen)
+{
+    struct supervisor *s = calloc(1, sizeof(*s));
+    uint64_t report_ns;
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    s->conf = conf;
+    s->sigfd = -1;
+    s->arena.fd = -1;
+
+    rc = spawn_worker_path(s->worker_path, sizeof(s->worker_path));
+    if (rc == 0 && access(s->worker_path, X_OK) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot find camarena-worker next to camarenad (%s): %s", s->worker_path,
+                 strerror(-rc));
+        goto err;
+    }
+    /* Reports come several times per stall_timeout, so that a silent worker
+     * is told from a slow one. */
+    report_ns = conf->stall_timeout_ns / 4;
+    if (report_ns > conf->monitor_interval_ns)
+        report_ns = conf->monitor_interval_ns;
+    s->report_ms = (uint32_t)(report_ns / NS_PER_MS);
+    if (s->report_ms < 10)
+        s->report_ms = 10;
+    if (s->report_ms > 1000)
+        s->report_ms = 1000;
+
+    rc = runtime_dir_prepare(conf->runtime_dir, err, errlen);
+    if (rc < 0)
+        goto err;
+    rc = plan_from_conf(&s->plan, conf, err, errlen);
+    if (rc < 0)
+        goto err;
+    rc = arena_create(&s->arena, conf->name, conf->arena_mode, &s->plan, err, errlen);
+    if (rc < 0) {
+        s->arena.fd = -1;
+        goto err;
+    }
+    s->arena_open = true;
+
+    s->ncams = s->plan.part_count;
+    s->cams = calloc(s->ncams ? s->ncams : 1, sizeof(*s->cams));
+    s->bufcap = 8192 + s->ncams * 8192;
+    s->buf = malloc(s->bufcap);
+    if (!s->cams || !s->buf) {
+        rc = -ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto err;
+    }
+    for (size_t i = 0; i < conf->camera_count; i++) {
+        struct cam *c;
+
+        if (!conf->cameras[i].enabled)
+            continue;
+        c = &s->cams[n];
+        c->conf = &conf->cameras[i];
+        c->index = (uint32_t)n;
+        c->state = CAMERA_STOPPED;
+        c->decimation = 1;
+        c->unit.status_fd = -1;
+        backoff_init(&c->backoff, conf->backoff_initial_ns, conf->backoff_max_ns, conf->backoff_multiplier,
+                     conf->backoff_jitter, NULL, NULL);
+        n++;
+    }
+    srandom((unsigned)(getpid() ^ now_ns()));
+
+    rc = open_signals(s, err, errlen);
+    if (rc < 0)
+        goto err;
+    rc = open_sockets(s, err, errlen);
+    if (rc < 0)
+        goto err;
+    *out = s;
+    return 0;
+err:
+    supervisor_destroy(&s);
+    return rc;
+}
+
+void supervisor_destroy(struct supervisor **sp)
+{
+    struct supervisor *s = sp ? *sp : NULL;
+
+    if (!s)
+        return;
+    /* Whatever still runs goes now; supervisor_run normally left nothing. */
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct cam *c = &s->cams[i];
+
+        if (c->unit.pid > 0) {
+            kill(-c->unit.pid, SIGKILL);
+            while (waitpid(c->unit.pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+        if (c->unit.status_fd >= 0)
+            close(c->unit.status_fd);
+    }
+    for (int i = 0; i < SOCK_COUNT; i++)
+        if (s->sock[i])
+            zmq_close(s->sock[i]);
+    if (s->zctx)
+        zmq_ctx_term(s->zctx);
+    for (size_t i = 0; i < s->bound_count; i++) {
+        unlink(s->bound_files[i]);
+        free(s->bound_files[i]);
+    }
+    free(s->bound_files);
+    if (s->arena_open)
+        arena_close(&s->arena, true);
+    arena_plan_close(&s->plan);
+    if (s->sigfd >= 0) {
+        close(s->sigfd);
+        sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+    }
+    free(s->cams);
+    free(s->buf);
+    free(s);
+    *sp = NULL;
+}
