@@ -76,8 +76,10 @@ uint64_t camarena_arena_head(const camarena_arena_t *a, uint32_t index);
 
 /* Zero-copy read of frame seq: fills f with a pointer into the arena.
  * Returns 0, -EAGAIN if seq was not written yet (seq > head, or being
- * written), -ESTALE if it was overwritten or lost, -EINVAL/-ERANGE for a bad
- * camera. After using f->data, call camarena_frame_check. */
+ * written), -ESTALE if it was overwritten or lost, -ENOENT for a free
+ * descriptor (a camera removed), -EINVAL/-ERANGE for a bad camera, or -EINVAL
+ * if the slot header claims more bytes than a frame holds. After using
+ * f->data, call camarena_frame_check. */
 int camarena_arena_peek(const camarena_arena_t *a, uint32_t index, uint64_t seq, struct camarena_frame *f);
 
 /* Returns 0 if the frame f still holds seq (acquire fence, then seq is read
