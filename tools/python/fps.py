@@ -9,8 +9,9 @@ Each second it prints one line per camera asked for:
 
     front-door   15.0 fps  seq 1234  latency 12.3 ms
 
-(latency: now minus the frame's capture time, CLOCK_REALTIME on both ends, so
-across hosts it includes their clock difference). A camera with no frame in
+(seq: the newest frame_seq; latency: the mean over the second of the time
+each frame was received minus its capture time, CLOCK_REALTIME on both ends,
+so across hosts it includes their clock difference). A camera with no frame in
 the last second shows 0.0 fps. --count N stops after N lines per camera; the
 exit status is 0, or 1 if the endpoint could not be used.
 """
@@ -52,7 +53,8 @@ def main(argv):
         sys.stderr.write("fps.py: %s: %s\n" % (args.endpoint, e))
         return 1
     counts = dict.fromkeys(args.cameras, 0)
-    last = dict.fromkeys(args.cameras, None)
+    last = dict.fromkeys(args.cameras, 0)
+    latency = dict.fromkeys(args.cameras, 0)
     reports = 0
     width = max(len(c) for c in args.cameras)
     with sub:
@@ -62,19 +64,18 @@ def main(argv):
             f = sub.recv(timeout=max(0.0, next_report - time.monotonic()))
             if f is not None and f.camera in counts:
                 counts[f.camera] += 1
-                last[f.camera] = f
+                last[f.camera] = f.seq
+                latency[f.camera] += time.clock_gettime_ns(time.CLOCK_REALTIME) - f.capture_ns
             now = time.monotonic()
             if now < next_report:
                 continue
             elapsed = now - window
-            wall = time.clock_gettime_ns(time.CLOCK_REALTIME)
             for cam in args.cameras:
-                g = last[cam]
                 tail = ""
-                if g is not None:
-                    tail = "  seq %d  latency %.1f ms" % (g.seq, (wall - g.capture_ns) / 1e6)
+                if counts[cam]:
+                    tail = "  seq %d  latency %.1f ms" % (last[cam], latency[cam] / counts[cam] / 1e6)
                 print("%-*s %6.1f fps%s" % (width, cam, counts[cam] / elapsed, tail), flush=True)
-                counts[cam] = 0
+                counts[cam] = latency[cam] = 0
             reports += 1
             if args.count and reports >= args.count:
                 return 0
