@@ -417,6 +417,7 @@ static void test_create_live_refused(void **state)
     child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         pause();
         _exit(0);
     }
