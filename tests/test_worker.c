@@ -344,7 +344,8 @@ static int fx_teardown(void **state)
 }
 
 /* Starts the worker on url, in a process group of its own as camarenad does. */
-static void worker_start(struct fx *fx, const char *ffmpeg, const char *url, const char *fps, const char *decimation)
+static void worker_start_lavfi(struct fx *fx, const char *ffmpeg, const char *url, const char *fps,
+                               const char *decimation, bool lavfi)
 {
     char worker[PATH_MAX + 32], fake[PATH_MAX + 32], fdbuf[16];
     int sp[2];
@@ -365,12 +366,18 @@ static void worker_start(struct fx *fx, const char *ffmpeg, const char *url, con
         char *argv[] = { worker, "--instance", fx->instance, "--camera", "cam0", "--index", "0",
                          "--runtime-dir", fx->dir, "--ffmpeg", ffmpeg ? (char *)ffmpeg : fake,
                          "--url", (char *)url, "--fps", (char *)fps, "--decimation", (char *)decimation,
-                         "--status-fd", fdbuf, "--report-ms", "50", "--log-level", "warn", NULL };
+                         "--status-fd", fdbuf, "--report-ms", "50", "--log-level", "warn",
+                         lavfi ? "--lavfi" : NULL, NULL };
         execv(worker, argv);
         _exit(99);
     }
     close(sp[1]);
     fx->worker = pid;
+}
+
+static void worker_start(struct fx *fx, const char *ffmpeg, const char *url, const char *fps, const char *decimation)
+{
+    worker_start_lavfi(fx, ffmpeg, url, fps, decimation, false);
 }
 
 /* Waits for the worker to end (an event that must happen; the bound only
@@ -739,6 +746,55 @@ static void test_worker_death_kills_ffmpeg(void **state)
     assert_int_equal(kill(ff, 0), -1);
 }
 
+static bool in_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[PATH_MAX];
+    for (const char *p = path; p && *p;) {
+        const char *colon = strchrnul(p, ':');
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)(colon - p), p, prog);
+        if (access(buf, X_OK) == 0)
+            return true;
+        p = *colon ? colon + 1 : colon;
+    }
+    return false;
+}
+
+/* The real FFmpeg, given the worker's arguments, fills every pixel of a
+ * lavfi colour source with that colour (red is B=0 G=0 R=255 in bgr24, give
+ * or take the rounding of FFmpeg's conversions through YUV). */
+static void test_real_ffmpeg_lavfi_color(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    struct ipc_exit ex;
+    uint64_t want = 3;
+
+    if (!in_path("ffmpeg"))
+        skip();
+    worker_start_lavfi(fx, "ffmpeg", "color=c=red:size=320x240:rate=25", "25", "1", true);
+    report_until(fx, &rep, frames_at_least, &want);
+    command_send(fx, "stop", NULL, 0);
+    assert_int_equal(worker_wait(fx), IPC_EXIT_STOPPED);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_STOPPED);
+    assert_true(ex.frames >= want);
+
+    struct arena_camera_desc *d = arena_desc(&fx->arena, 0);
+    uint64_t head = head_seq(fx);
+    assert_int_equal(head, ex.frames);
+    for (uint64_t f = head; f > head - 2; f--) {
+        uint32_t s = (uint32_t)((f - 1) % SLOTS);
+        assert_int_equal(atomic_load(&slot_hdr(fx, s)->seq), 2 * f);
+        const uint8_t *px = fx->arena.base + d->data_offset + (uint64_t)s * d->slot_stride;
+        for (uint32_t i = 0; i < WIDTH * HEIGHT; i++) {
+            if (px[3 * i] > 4 || px[3 * i + 1] > 4 || px[3 * i + 2] < 251)
+                fail_msg("frame %llu pixel %u is %u,%u,%u", (unsigned long long)f, i, px[3 * i], px[3 * i + 1],
+                         px[3 * i + 2]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,6 +815,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_is_a_signal, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_exec_failure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_death_kills_ffmpeg, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_real_ffmpeg_lavfi_color, fx_setup, fx_teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -801,6 +802,21 @@ static void ffmpeg_kill_wait(struct worker *wk)
     wk->wait_status = st;
 }
 
+/* The worker's own CPU (FFmpeg is not counted: it is a child not yet
+ * waited for when RUSAGE_SELF is read, and RUSAGE_SELF never includes children). */
+static void log_cpu(const struct worker *wk)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return;
+    double us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    uint64_t reads = wk->rep.frames + wk->rep.dropped_decimated;
+    wlog(WORKER_LOG_INFO, "%llu frames read, %llu committed, %llu notifications dropped; cpu %.0f ms (user %.0f, sys %.0f), %.1f us per frame read",
+         (unsigned long long)reads, (unsigned long long)wk->rep.frames, (unsigned long long)wk->rep.dropped_notify,
+         us / 1000, (ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec) / 1000,
+         (ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec) / 1000, reads ? us / (double)reads : 0.0);
+}
+
 int worker_run(const struct worker_config *c)
 {
     assert(c && c->instance && c->camera && c->url && c->ffmpeg && c->decimation >= 1);
@@ -860,6 +876,7 @@ out:
         arena_writer_close(&wk->w);
     if (wk->sigfd >= 0)
         close(wk->sigfd);
+    log_cpu(wk);
     wlog(code == IPC_EXIT_STOPPED ? WORKER_LOG_INFO : WORKER_LOG_WARN, "exiting with status %d", code);
     return code;
 }
