@@ -166,7 +166,8 @@ static void publish_event(struct supervisor *s, struct cam *c, const char *state
         .exit_status = x ? x->exit_status : -1,
         .signal = x ? x->signal : 0,
         .worker_status = x ? x->worker_status : -1,
-        .pid = x ? x->pid : c->unit.pid,
+        /* While a restart waits for the old unit's reap, no unit is the camera's. */
+        .pid = x ? x->pid : (c->spawn_pending ? 0 : c->unit.pid),
         .head_seq = head_seq(s, c),
     };
     int n;

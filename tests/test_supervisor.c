@@ -1,0 +1,632 @@
+/* test_supervisor.c - camarenad's modules without a running daemon: the
+ * camera state machine's table, backoff delays with a fixed random source,
+ * control request checks, the status/event JSON and metrics text, the
+ * smaps_rollup parser and the worker's argument vector. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ipc/proto.h"
+#include "supervisor/backoff.h"
+#include "supervisor/camera.h"
+#include "supervisor/control.h"
+#include "supervisor/procmem.h"
+#include "supervisor/spawn.h"
+#include "supervisor/status.h"
+
+/* ---- the state machine ------------------------------------------------ */
+
+enum { KILL = CAMERA_DO_KILL, STOP = CAMERA_DO_STOP, DISARM = CAMERA_DO_DISARM, EXIT = CAMERA_DO_EXIT_EVENT,
+       COUNT = CAMERA_DO_COUNT_RESTART, BACKOFF = CAMERA_DO_BACKOFF, SPAWN = CAMERA_DO_SPAWN,
+       PUB = CAMERA_DO_PUBLISH };
+
+struct row {
+    enum camera_state from;
+    enum camera_event event;
+    enum camera_state to;
+    unsigned actions;
+};
+
+/* Every accepted transition; every other (state, event) pair must be ignored. */
+static const struct row expected[] = {
+    {CAMERA_STOPPED, CAMERA_EV_START, CAMERA_STARTING, SPAWN | PUB},
+
+    {CAMERA_STARTING, CAMERA_EV_FRAMES, CAMERA_RUNNING, PUB},
+    {CAMERA_STARTING, CAMERA_EV_FAIL, CAMERA_BACKOFF, KILL | EXIT | COUNT | BACKOFF | PUB},
+    {CAMERA_STARTING, CAMERA_EV_PAUSE, CAMERA_PAUSED, STOP | PUB},
+    {CAMERA_STARTING, CAMERA_EV_RESTART, CAMERA_STARTING, KILL | COUNT | SPAWN | PUB},
+    {CAMERA_STARTING, CAMERA_EV_STOP, CAMERA_STOPPED, STOP | PUB},
+
+    {CAMERA_RUNNING, CAMERA_EV_FAIL, CAMERA_BACKOFF, KILL | EXIT | COUNT | BACKOFF | PUB},
+    {CAMERA_RUNNING, CAMERA_EV_PAUSE, CAMERA_PAUSED, STOP | PUB},
+    {CAMERA_RUNNING, CAMERA_EV_RESTART, CAMERA_STARTING, KILL | COUNT | SPAWN | PUB},
+    {CAMERA_RUNNING, CAMERA_EV_STOP, CAMERA_STOPPED, STOP | PUB},
+
+    {CAMERA_BACKOFF, CAMERA_EV_BACKOFF_DONE, CAMERA_STARTING, SPAWN | PUB},
+    {CAMERA_BACKOFF, CAMERA_EV_PAUSE, CAMERA_PAUSED, DISARM | PUB},
+    {CAMERA_BACKOFF, CAMERA_EV_RESTART, CAMERA_STARTING, DISARM | COUNT | SPAWN | PUB},
+    {CAMERA_BACKOFF, CAMERA_EV_STOP, CAMERA_STOPPED, DISARM | PUB},
+
+    {CAMERA_PAUSED, CAMERA_EV_RESUME, CAMERA_STARTING, SPAWN | PUB},
+    {CAMERA_PAUSED, CAMERA_EV_RESTART, CAMERA_STARTING, SPAWN | PUB},
+    {CAMERA_PAUSED, CAMERA_EV_STOP, CAMERA_STOPPED, PUB},
+};
+
+static void test_transition_table(void **state)
+{
+    (void)state;
+    for (int s = 0; s < CAMERA_STATE_COUNT; s++) {
+        for (int e = 0; e < CAMERA_EVENT_COUNT; e++) {
+            struct camera_transition t = camera_step((enum camera_state)s, (enum camera_event)e);
+            const struct row *want = NULL;
+
+            for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+                if ((int)expected[i].from == s && (int)expected[i].event == e)
+                    want = &expected[i];
+            if (want) {
+                if (!t.accepted || t.state != want->to || t.actions != want->actions)
+                    fail_msg("%s + %s: got %s/%d/0x%x", camera_state_name(s), camera_event_name(e),
+                             camera_state_name(t.state), t.accepted, t.actions);
+            } else {
+                if (t.accepted || (int)t.state != s || t.actions != 0)
+                    fail_msg("%s + %s should be ignored", camera_state_name(s), camera_event_name(e));
+            }
+        }
+    }
+}
+
+static void test_state_numbers_and_names(void **state)
+{
+    (void)state;
+    assert_int_equal(CAMERA_STOPPED, ARENA_STATE_STOPPED);
+    assert_int_equal(CAMERA_STARTING, ARENA_STATE_STARTING);
+    assert_int_equal(CAMERA_RUNNING, ARENA_STATE_RUNNING);
+    assert_int_equal(CAMERA_BACKOFF, ARENA_STATE_BACKOFF);
+    assert_int_equal(CAMERA_PAUSED, ARENA_STATE_PAUSED);
+    assert_string_equal(camera_state_name(CAMERA_BACKOFF), "backoff");
+    assert_string_equal(camera_state_name(CAMERA_PAUSED), "paused");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_NONE), "");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_EXIT), "exit");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_SIGNAL), "signal");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_STALLED), "stalled");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_UNRESPONSIVE), "unresponsive");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_OPERATOR), "operator");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_SHUTDOWN), "shutdown");
+}
+
+/* A whole life: start, frames, a crash, backoff, restart, pause, resume, stop. */
+static void test_life(void **state)
+{
+    static const enum camera_event events[] = {
+        CAMERA_EV_START, CAMERA_EV_FRAMES, CAMERA_EV_FAIL, CAMERA_EV_FAIL, CAMERA_EV_BACKOFF_DONE,
+        CAMERA_EV_FRAMES, CAMERA_EV_PAUSE, CAMERA_EV_FAIL, CAMERA_EV_RESUME, CAMERA_EV_STOP,
+    };
+    static const enum camera_state states[] = {
+        CAMERA_STARTING, CAMERA_RUNNING, CAMERA_BACKOFF, CAMERA_BACKOFF, CAMERA_STARTING,
+        CAMERA_RUNNING, CAMERA_PAUSED, CAMERA_PAUSED, CAMERA_STARTING, CAMERA_STOPPED,
+    };
+    enum camera_state s = CAMERA_STOPPED;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        s = camera_step(s, events[i]).state;
+        assert_int_equal(s, states[i]);
+    }
+}
+
+/* ---- backoff ------------------------------------------------------------ */
+
+static double fixed_rand(void *ctx)
+{
+    return *(double *)ctx;
+}
+
+#define MS 1000000ull
+
+static void test_backoff_growth_and_cap(void **state)
+{
+    struct backoff b;
+    double u = 0.5; /* the middle: no jitter */
+    const uint64_t want[] = {500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000};
+
+    (void)state;
+    backoff_init(&b, 500 * MS, 30000 * MS, 2.0, 0.2, fixed_rand, &u);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_int_equal(backoff_next(&b), want[i] * MS);
+        assert_int_equal(b.failures, i + 1);
+    }
+    /* A huge n neither overflows nor exceeds the cap. */
+    assert_int_equal(backoff_base(&b, UINT32_MAX), 30000 * MS);
+    assert_int_equal(backoff_base(&b, 0), 500 * MS);
+    assert_int_equal(backoff_base(&b, 1), 500 * MS);
+}
+
+static void test_backoff_jitter_bounds(void **state)
+{
+    struct backoff b;
+    double u;
+
+    (void)state;
+    for (int n = 1; n <= 8; n++) {
+        uint64_t base;
+
+        u = 0.0; /* the lowest: base x (1 - jitter) */
+        backoff_init(&b, 500 * MS, 30000 * MS, 2.0, 0.2, fixed_rand, &u);
+        for (int i = 1; i < n; i++)
+            backoff_next(&b);
+        base = backoff_base(&b, (uint32_t)n);
+        assert_int_equal(backoff_next(&b), (uint64_t)(base * 0.8 + 0.5));
+
+        u = 0.999999; /* nearly the highest: just under base x (1 + jitter) */
+        backoff_init(&b, 500 * MS, 30000 * MS, 2.0, 0.2, fixed_rand, &u);
+        for (int i = 1; i < n; i++)
+            backoff_next(&b);
+        uint64_t d = backoff_next(&b);
+        assert_true(d <= (uint64_t)(base * 1.2));
+        assert_true(d >= (uint64_t)(base * 1.19));
+    }
+    /* Out-of-range random values are clamped into [0, 1). */
+    u = 7.0;
+    backoff_init(&b, 1000 * MS, 1000 * MS, 2.0, 0.5, fixed_rand, &u);
+    assert_true(backoff_next(&b) <= 1500 * MS);
+    u = -3.0;
+    assert_int_equal(backoff_next(&b), 500 * MS);
+}
+
+static void test_backoff_sequence_within_jitter(void **state)
+{
+    struct backoff b;
+    double u = 0.0;
+    /* A fixed sequence of random values: each delay stays within ±20 % of its
+     * base, and successive bases grow by the multiplier until the cap. */
+    const double us[] = {0.1, 0.9, 0.5, 0.0, 0.3, 0.7, 0.99, 0.2};
+
+    (void)state;
+    backoff_init(&b, 100 * MS, 5000 * MS, 3.0, 0.2, fixed_rand, &u);
+    uint64_t base = 100 * MS;
+    for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+        u = us[i];
+        uint64_t d = backoff_next(&b);
+        assert_true(d >= (uint64_t)(base * 0.8) && d <= (uint64_t)(base * 1.2 + 1));
+        base = base * 3 > 5000 * MS ? 5000 * MS : base * 3;
+    }
+}
+
+static void test_backoff_reset(void **state)
+{
+    struct backoff b;
+    double u = 0.5;
+
+    (void)state;
+    backoff_init(&b, 200 * MS, 10000 * MS, 2.0, 0.1, fixed_rand, &u);
+    assert_int_equal(backoff_next(&b), 200 * MS);
+    assert_int_equal(backoff_next(&b), 400 * MS);
+    assert_int_equal(backoff_next(&b), 800 * MS);
+    backoff_reset(&b);
+    assert_int_equal(b.failures, 0);
+    assert_int_equal(backoff_next(&b), 200 * MS);
+    assert_int_equal(backoff_next(&b), 400 * MS);
+}
+
+static void test_backoff_no_jitter_multiplier_one(void **state)
+{
+    struct backoff b;
+
+    (void)state;
+    backoff_init(&b, 300 * MS, 300 * MS, 1.0, 0.0, NULL, NULL); /* random() is used, and does not matter */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(backoff_next(&b), 300 * MS);
+}
+
+/* ---- control requests ----------------------------------------------------- */
+
+static int lookup(void *ctx, const char *name)
+{
+    (void)ctx;
+    if (strcmp(name, "front-door") == 0)
+        return 0;
+    if (strcmp(name, "yard") == 0)
+        return 1;
+    return -1;
+}
+
+/* Parses the strings given as parts (NULL ends them). Returns control_parse's result. */
+static int parse(struct control_request *req, char *err, const char *first, ...)
+{
+    struct control_part parts[CONTROL_PARTS_MAX];
+    size_t count = 0, total = 0;
+    va_list ap;
+
+    va_start(ap, first);
+    for (const char *p = first; p; p = va_arg(ap, const char *)) {
+        if (count < CONTROL_PARTS_MAX)
+            parts[count] = (struct control_part){p, strlen(p)};
+        count++;
+        total += strlen(p);
+    }
+    va_end(ap);
+    return control_parse(parts, count, total, lookup, NULL, req, err, CONTROL_ERR_MAX);
+}
+
+static void test_control_valid(void **state)
+{
+    struct control_request req;
+    char err[CONTROL_ERR_MAX];
+
+    (void)state;
+    assert_int_equal(parse(&req, err, "ping", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_PING);
+    assert_int_equal(req.camera, -1);
+    assert_int_equal(parse(&req, err, "status", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_STATUS);
+    assert_int_equal(req.camera, -1);
+    assert_int_equal(parse(&req, err, "status", "yard", NULL), 0);
+    assert_int_equal(req.camera, 1);
+    assert_string_equal(req.camera_name, "yard");
+    assert_int_equal(parse(&req, err, "restart", "front-door", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_RESTART);
+    assert_int_equal(req.camera, 0);
+    assert_int_equal(parse(&req, err, "pause", "yard", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_PAUSE);
+    assert_int_equal(parse(&req, err, "resume", "yard", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_RESUME);
+    assert_int_equal(parse(&req, err, "metrics", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_METRICS);
+    assert_int_equal(parse(&req, err, "reload", NULL), 0);
+    assert_int_equal(req.verb, CONTROL_RELOAD);
+}
+
+static void expect_error(int rc, const char *err, const char *words)
+{
+    assert_int_equal(rc, -EINVAL);
+    if (!strstr(err, words))
+        fail_msg("error '%s' does not say '%s'", err, words);
+}
+
+static void test_control_malformed(void **state)
+{
+    struct control_request req;
+    char err[CONTROL_ERR_MAX];
+    struct control_part parts[1] = {{"", 0}};
+
+    (void)state;
+    /* No parts at all. */
+    expect_error(control_parse(parts, 0, 0, lookup, NULL, &req, err, sizeof(err)), err, "empty request");
+    /* An empty verb part. */
+    expect_error(parse(&req, err, "", NULL), err, "empty verb");
+    /* Unknown verbs, case included. */
+    expect_error(parse(&req, err, "explode", NULL), err, "unknown verb 'explode'");
+    expect_error(parse(&req, err, "PING", NULL), err, "unknown verb");
+    expect_error(parse(&req, err, "ping ", NULL), err, "unknown verb");
+    /* A long unknown verb is quoted only in part. */
+    char longverb[300];
+    memset(longverb, 'v', sizeof(longverb) - 1);
+    longverb[sizeof(longverb) - 1] = '\0';
+    expect_error(parse(&req, err, longverb, NULL), err, "...");
+    assert_true(strlen(err) < 80);
+    /* Missing, unknown, invalid and empty cameras. */
+    expect_error(parse(&req, err, "restart", NULL), err, "needs a camera");
+    expect_error(parse(&req, err, "pause", NULL), err, "needs a camera");
+    expect_error(parse(&req, err, "resume", "nowhere", NULL), err, "unknown camera 'nowhere'");
+    expect_error(parse(&req, err, "status", "nowhere", NULL), err, "unknown camera");
+    expect_error(parse(&req, err, "restart", "", NULL), err, "empty camera");
+    expect_error(parse(&req, err, "restart", "../etc", NULL), err, "invalid camera name");
+    expect_error(parse(&req, err, "restart", "a b", NULL), err, "invalid camera name");
+    char longname[100];
+    memset(longname, 'c', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    expect_error(parse(&req, err, "restart", longname, NULL), err, "invalid camera name");
+    /* Extra arguments. */
+    expect_error(parse(&req, err, "ping", "x", NULL), err, "takes no argument");
+    expect_error(parse(&req, err, "metrics", "yard", NULL), err, "takes no argument");
+    expect_error(parse(&req, err, "reload", "now", NULL), err, "takes no argument");
+    expect_error(parse(&req, err, "restart", "yard", "front-door", NULL), err, "takes one camera");
+    expect_error(parse(&req, err, "status", "yard", "x", NULL), err, "takes one camera");
+    /* Too many parts. */
+    expect_error(parse(&req, err, "ping", "1", "2", "3", "4", "5", "6", "7", "8", "9", NULL), err, "too many parts");
+}
+
+static void test_control_binary_and_size(void **state)
+{
+    struct control_request req;
+    char err[CONTROL_ERR_MAX];
+    struct control_part parts[2];
+    static const unsigned char garbage[] = {0xff, 0xfe, 0x00, 0x13, 0x80, 'p'};
+    static const unsigned char nul_verb[] = {'p', 'i', 'n', 'g', 0};
+    static const unsigned char ctl_verb[] = {'p', 'i', 'n', 'g', '\n'};
+    static const unsigned char bad_cam[] = {'y', 'a', 'r', 0xc3};
+
+    (void)state;
+    parts[0] = (struct control_part){garbage, sizeof(garbage)};
+    expect_error(control_parse(parts, 1, sizeof(garbage), lookup, NULL, &req, err, sizeof(err)), err, "not text");
+    parts[0] = (struct control_part){nul_verb, sizeof(nul_verb)};
+    expect_error(control_parse(parts, 1, sizeof(nul_verb), lookup, NULL, &req, err, sizeof(err)), err, "not text");
+    parts[0] = (struct control_part){ctl_verb, sizeof(ctl_verb)};
+    expect_error(control_parse(parts, 1, sizeof(ctl_verb), lookup, NULL, &req, err, sizeof(err)), err, "not text");
+    parts[0] = (struct control_part){"pause", 5};
+    parts[1] = (struct control_part){bad_cam, sizeof(bad_cam)};
+    expect_error(control_parse(parts, 2, 5 + sizeof(bad_cam), lookup, NULL, &req, err, sizeof(err)), err,
+                 "invalid camera name");
+    /* Over IPC_CONTROL_MAX in all is refused before anything else is looked at. */
+    parts[0] = (struct control_part){"ping", 4};
+    expect_error(control_parse(parts, 1, IPC_CONTROL_MAX + 1, lookup, NULL, &req, err, sizeof(err)), err,
+                 "too large");
+    assert_int_equal(control_parse(parts, 1, IPC_CONTROL_MAX, lookup, NULL, &req, err, sizeof(err)), 0);
+    /* The error sentence always fits a small buffer, NUL-terminated. */
+    char small[8];
+    assert_int_equal(parse(&req, err, "x", NULL), -EINVAL);
+    parts[0] = (struct control_part){"nothing-like-a-verb", 19};
+    assert_int_equal(control_parse(parts, 1, 19, lookup, NULL, &req, small, sizeof(small)), -EINVAL);
+    assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
+/* ---- status, events, metrics ---------------------------------------------- */
+
+/* A cheap structural check: braces and brackets balance outside strings, and
+ * no raw control character appears. */
+static void assert_json_balanced(const char *s)
+{
+    int depth = 0;
+    int in_str = 0;
+
+    for (const char *p = s; *p; p++) {
+        assert_true((unsigned char)*p >= 0x20);
+        if (in_str) {
+            if (*p == '\\')
+                p++;
+            else if (*p == '"')
+                in_str = 0;
+            continue;
+        }
+        if (*p == '"')
+            in_str = 1;
+        else if (*p == '{' || *p == '[')
+            depth++;
+        else if (*p == '}' || *p == ']')
+            assert_true(--depth >= 0);
+    }
+    assert_int_equal(depth, 0);
+    assert_false(in_str);
+}
+
+static struct status_camera sample_camera(const char *name)
+{
+    struct status_camera c = {
+        .name = name,
+        .state = CAMERA_RUNNING,
+        .reason = CAMERA_REASON_SIGNAL,
+        .pid = 1234,
+        .ffmpeg_pid = 1240,
+        .fps = 14.5,
+        .frames = 1000,
+        .head_seq = 1000,
+        .drops_decimated = 3,
+        .drops_notify = 2,
+        .drops_partial = 1,
+        .restarts = 4,
+        .backoff_ms = 1000,
+        .memory_bytes = 5 << 20,
+        .last_frame_age_ms = 33,
+        .priority = 50,
+        .decimation = 1,
+        .error = "Connection \"refused\"\n",
+    };
+    c.restarts_by_reason[CAMERA_REASON_SIGNAL] = 3;
+    c.restarts_by_reason[CAMERA_REASON_OPERATOR] = 1;
+    return c;
+}
+
+static void test_status_json(void **state)
+{
+    struct status_camera cams[2] = {sample_camera("front-door"), sample_camera("yard")};
+    struct status_instance inst = {"demo", 42, 99, 1 << 20, 4 << 20};
+    char buf[8192];
+    int n;
+    static const char *const keys[] = {
+        "\"name\":\"front-door\"", "\"state\":\"running\"", "\"reason\":\"signal\"", "\"pid\":1234",
+        "\"ffmpeg_pid\":1240", "\"fps\":14.5", "\"frames\":1000", "\"dropped\":6",
+        "\"drops\":{\"decimated\":3,\"notify\":2,\"partial\":1}", "\"restarts\":4", "\"backoff_ms\":1000",
+        "\"memory_bytes\":5242880", "\"last_frame_age_ms\":33", "\"priority\":50", "\"decimation\":1",
+        "\"head_seq\":1000", "\"error\":\"Connection \\\"refused\\\"\\n\"",
+    };
+
+    (void)state;
+    cams[1].state = CAMERA_BACKOFF;
+    cams[1].pid = 0;
+    cams[1].last_frame_age_ms = -1;
+    n = status_json(buf, sizeof(buf), &inst, cams, 2);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, strlen(buf));
+    assert_json_balanced(buf);
+    assert_non_null(strstr(buf, "{\"instance\":\"demo\",\"generation\":42,\"pid\":99,\"pressure\":{\"level\":\"none\","
+                                "\"ratio\":0.25,\"used_bytes\":1048576,\"limit_bytes\":4194304,\"actions\":[]},"
+                                "\"cameras\":[{"));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!strstr(buf, keys[i]))
+            fail_msg("status lacks %s: %s", keys[i], buf);
+    assert_non_null(strstr(buf, "\"name\":\"yard\",\"state\":\"backoff\""));
+    assert_non_null(strstr(buf, "\"last_frame_age_ms\":-1"));
+
+    /* One camera, and none. */
+    n = status_json(buf, sizeof(buf), &inst, cams, 1);
+    assert_true(n > 0);
+    assert_null(strstr(buf, "yard"));
+    n = status_json(buf, sizeof(buf), &inst, cams, 0);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "\"cameras\":[]}"));
+    /* Too small a buffer is reported, not truncated silently. */
+    assert_int_equal(status_json(buf, 100, &inst, cams, 2), -ENOBUFS);
+}
+
+static void test_event_json(void **state)
+{
+    struct status_event ev = {
+        .camera = "front-door",
+        .state = "exit",
+        .reason = CAMERA_REASON_EXIT,
+        .restarts = 2,
+        .backoff_ms = 500,
+        .error = "rtsp://x: Connection refused",
+        .exit_status = 7,
+        .signal = 0,
+        .worker_status = 3,
+        .pid = 321,
+        .head_seq = 90,
+    };
+    char buf[1024];
+
+    (void)state;
+    assert_true(status_event_json(buf, sizeof(buf), &ev) > 0);
+    assert_json_balanced(buf);
+    assert_string_equal(buf, "{\"camera\":\"front-door\",\"state\":\"exit\",\"reason\":\"exit\",\"restarts\":2,"
+                             "\"backoff_ms\":500,\"error\":\"rtsp://x: Connection refused\",\"exit_status\":7,"
+                             "\"signal\":0,\"worker_status\":3,\"pid\":321,\"head_seq\":90}");
+    ev.error = NULL;
+    ev.reason = CAMERA_REASON_NONE;
+    ev.state = "running";
+    ev.exit_status = -1;
+    assert_true(status_event_json(buf, sizeof(buf), &ev) > 0);
+    assert_non_null(strstr(buf, "\"reason\":\"\""));
+    assert_non_null(strstr(buf, "\"error\":\"\""));
+    assert_non_null(strstr(buf, "\"exit_status\":-1"));
+}
+
+static void test_metrics_text(void **state)
+{
+    struct status_camera cams[2] = {sample_camera("front-door"), sample_camera("yard")};
+    struct status_instance inst = {"demo", 42, 99, 1 << 20, 4 << 20};
+    char buf[16384];
+    static const char *const names[] = {
+        "camarena_frames_total", "camarena_frames_dropped_total", "camarena_restarts_total",
+        "camarena_camera_state", "camarena_camera_fps", "camarena_frame_age_seconds",
+        "camarena_memory_bytes", "camarena_backoff_seconds", "camarena_memory_used_bytes",
+        "camarena_memory_limit_bytes",
+    };
+
+    (void)state;
+    cams[1].last_frame_age_ms = -1;
+    assert_true(status_metrics(buf, sizeof(buf), &inst, cams, 2) > 0);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char help[128], type[128];
+
+        snprintf(help, sizeof(help), "# HELP %s ", names[i]);
+        snprintf(type, sizeof(type), "# TYPE %s ", names[i]);
+        if (!strstr(buf, help) || !strstr(buf, type))
+            fail_msg("metrics lack HELP/TYPE of %s", names[i]);
+    }
+    assert_non_null(strstr(buf, "camarena_frames_total{camera=\"front-door\"} 1000\n"));
+    assert_non_null(strstr(buf, "camarena_frames_dropped_total{camera=\"yard\",reason=\"notify\"} 2\n"));
+    assert_non_null(strstr(buf, "camarena_restarts_total{camera=\"front-door\",reason=\"signal\"} 3\n"));
+    assert_non_null(strstr(buf, "camarena_restarts_total{camera=\"front-door\",reason=\"operator\"} 1\n"));
+    assert_non_null(strstr(buf, "camarena_camera_state{camera=\"yard\"} 2\n"));
+    assert_non_null(strstr(buf, "camarena_camera_fps{camera=\"yard\"} 14.500\n"));
+    assert_non_null(strstr(buf, "camarena_frame_age_seconds{camera=\"front-door\"} 0.033\n"));
+    assert_non_null(strstr(buf, "camarena_frame_age_seconds{camera=\"yard\"} NaN\n"));
+    assert_non_null(strstr(buf, "camarena_backoff_seconds{camera=\"yard\"} 1.000\n"));
+    assert_non_null(strstr(buf, "camarena_memory_used_bytes 1048576\n"));
+    assert_int_equal(buf[strlen(buf) - 1], '\n');
+    assert_int_equal(status_metrics(buf, 200, &inst, cams, 2), -ENOBUFS);
+}
+
+/* ---- /proc and the worker's argv ------------------------------------------ */
+
+static void test_procmem_parse(void **state)
+{
+    const char *rollup = "55d0c0a00000-7ffd6b7fe000 ---p 00000000 00:00 0 [rollup]\n"
+                         "Rss:               11264 kB\n"
+                         "Pss:                5390 kB\n"
+                         "Pss_Dirty:          2000 kB\n"
+                         "Pss_Anon:           1836 kB\n"
+                         "Pss_File:           3554 kB\n"
+                         "Pss_Shmem:         90000 kB\n";
+
+    (void)state;
+    assert_int_equal(procmem_parse(rollup), (1836 + 3554) * 1024ull);
+    assert_int_equal(procmem_parse(""), 0);
+    assert_int_equal(procmem_parse("Pss_Anon: 4 kB\n"), 4096);
+    /* The supervisor's own memory can be read. */
+    uint64_t self = 0;
+    int rc = procmem_read(getpid(), &self);
+    if (rc == 0)
+        assert_true(self > 0);
+    assert_true(procmem_read(0x7ffffff0, &self) < 0);
+}
+
+static void test_worker_argv(void **state)
+{
+    static char opt0[] = "-rtsp_transport", opt1[] = "tcp";
+    static char *opts[] = {opt0, opt1, NULL};
+    static char url[] = "lavfi:testsrc=size=64x48";
+    static struct conf conf;
+    struct conf_camera cam;
+    struct spawn_argv a;
+    static const char *const want[] = {
+        "/x/camarena-worker", "--instance", "demo", "--camera", "yard", "--index", "3", "--runtime-dir", "/run/c",
+        "--ffmpeg", "ffmpeg", "--url", "testsrc=size=64x48", "--lavfi", "--fps", "12.5", "--decimation", "2",
+        "--status-fd", "3", "--report-ms", "250", "--log-level", "warn", "--", "-rtsp_transport", "tcp", NULL,
+    };
+
+    (void)state;
+    memset(&conf, 0, sizeof(conf));
+    memset(&cam, 0, sizeof(cam));
+    snprintf(conf.name, sizeof(conf.name), "demo");
+    snprintf(conf.runtime_dir, sizeof(conf.runtime_dir), "/run/c");
+    snprintf(conf.ffmpeg, sizeof(conf.ffmpeg), "ffmpeg");
+    conf.log_level = CONF_LOG_WARN;
+    snprintf(cam.name, sizeof(cam.name), "yard");
+    cam.url = url;
+    cam.lavfi = true;
+    cam.input = url + 6;
+    cam.fps = 12.5;
+    cam.input_options = opts;
+    cam.input_option_count = 2;
+    assert_int_equal(spawn_argv_build(&a, "/x/camarena-worker", &conf, &cam, 3, 2, 250), 0);
+    for (size_t i = 0; want[i]; i++) {
+        assert_non_null(a.argv[i]);
+        assert_string_equal(a.argv[i], want[i]);
+    }
+    assert_null(a.argv[sizeof(want) / sizeof(want[0]) - 1]);
+    spawn_argv_close(&a);
+
+    /* No lavfi, no options: neither "--lavfi" nor "--". */
+    cam.lavfi = false;
+    cam.input = url;
+    cam.input_option_count = 0;
+    assert_int_equal(spawn_argv_build(&a, "/x/camarena-worker", &conf, &cam, 0, 1, 100), 0);
+    for (size_t i = 0; a.argv[i]; i++) {
+        assert_string_not_equal(a.argv[i], "--lavfi");
+        assert_string_not_equal(a.argv[i], "--");
+    }
+    spawn_argv_close(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transition_table),
+        cmocka_unit_test(test_state_numbers_and_names),
+        cmocka_unit_test(test_life),
+        cmocka_unit_test(test_backoff_growth_and_cap),
+        cmocka_unit_test(test_backoff_jitter_bounds),
+        cmocka_unit_test(test_backoff_sequence_within_jitter),
+        cmocka_unit_test(test_backoff_reset),
+        cmocka_unit_test(test_backoff_no_jitter_multiplier_one),
+        cmocka_unit_test(test_control_valid),
+        cmocka_unit_test(test_control_malformed),
+        cmocka_unit_test(test_control_binary_and_size),
+        cmocka_unit_test(test_status_json),
+        cmocka_unit_test(test_event_json),
+        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_procmem_parse),
+        cmocka_unit_test(test_worker_argv),
+    };
+
+    return cmocka_run_group_tests_name("supervisor", tests, NULL, NULL);
+}
