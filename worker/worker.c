@@ -283,8 +283,10 @@ out:
     _exit(127);
 }
 
-/* Starts FFmpeg. Returns 0, or -errno with wk->error saying what failed
- * (an exec failure is -ENOEXEC-like: the child's errno, and *exec_failed). */
+/* Starts FFmpeg with its stdout and stderr on non-blocking pipes. Returns 0,
+ * or -errno with wk->error saying what failed; when exec itself failed, the
+ * child's errno is returned, the child is reaped and *exec_failed is set.
+ * More than 256 input options are refused (-E2BIG). */
 static int ffmpeg_start(struct worker *wk, bool *exec_failed)
 {
     const struct worker_config *c = wk->cfg;
