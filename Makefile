@@ -90,3 +90,13 @@ clean:
 	rm -rf build
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# Benchmarks and the soak (issue 6): docs/BENCHMARKS.md, tools/bench/soak.py.
+#   make bench                         every figure, written to docs/BENCHMARKS.md
+#   make soak [FRAMES=N] [VALGRIND=1]  memory and descriptors flat over N frames
+.PHONY: bench soak
+bench: all
+	$(BIN)/camarena-bench --output docs/BENCHMARKS.md
+
+soak: all
+	/usr/bin/python3 tools/bench/soak.py --build $(O) $(if $(FRAMES),--frames $(FRAMES)) $(if $(VALGRIND),--valgrind)
