@@ -713,13 +713,22 @@ class Subscriber:
             raise
 
     def _topics(self, kind, events, pressure):
+        # Frames last: subscriptions reach the publisher in order, so once a
+        # frame arrives the event and pressure subscriptions are in place.
         names = self.cameras
-        topics = ["%s/%s/" % (kind, c) for c in names] if names else [kind + "/"]
+        topics = []
         if events:
             topics += ["event/%s/" % c for c in names] if names else ["event/"]
         if pressure:
             topics.append("pressure/")
+        topics += ["%s/%s/" % (kind, c) for c in names] if names else [kind + "/"]
         return topics
+
+    @property
+    def socket(self):
+        """The underlying ZeroMQ SUB socket (to poll it with others, or to
+        monitor its connection); None once closed."""
+        return self._sock
 
     def close(self):
         """Closes the socket and the arena. Safe to call twice."""
@@ -774,7 +783,7 @@ class Subscriber:
                 return Event(kind, topic, json.loads(parts[1].decode("utf-8")))
             if kind == "data":
                 return decode_data(parts)
-            if kind == "frame":
+            if kind == "frame" and self.local:
                 return self._local_frame(camera, decode_header(parts[1]))
         except (ValueError, IndexError) as e:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
