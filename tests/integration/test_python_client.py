@@ -17,9 +17,11 @@ about how fast anything happens. Frames are waited for as messages.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import unittest
 
 import numpy as np
@@ -234,8 +236,8 @@ class CurveClient(unittest.TestCase):
     skipped, saying so, when the plaintext client's handshake succeeds."""
 
     def setUp(self):
-        self.dir = harness.tempfile.mkdtemp()
-        self.addCleanup(harness.shutil.rmtree, self.dir, True)
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.server_pub, server_secret = zmq.curve_keypair()
         self.client = zmq.curve_keypair()
         secret_path = os.path.join(self.dir, "server.key")

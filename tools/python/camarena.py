@@ -476,9 +476,9 @@ class Arena:
         header = FrameHeader(1, FRAME_HEADER_SIZE, 0, self.generation, seq, realtime, monotonic,
                              slot, d["frame_size"], d["width"], d["height"], d["index"], d["pix_fmt"])
         frame = Frame(d["name"], header, array, False, self._words, seq_off >> 3)
-        # The capture times were read before the bytes: if the slot moved on
-        # in between, the check after use catches it, but a header read now
-        # could pair this frame's bytes with another frame's times.
+        # The capture times were read after seq; reading seq again proves
+        # they are this frame's and not the next writer's (the bytes are
+        # checked by the caller, after use).
         if not frame.valid():
             raise FrameGone("%s: frame %d was overwritten while read" % (d["name"], seq))
         return frame
