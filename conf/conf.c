@@ -201,6 +201,7 @@ struct loader {
     size_t error_count;
     size_t error_cap;
     bool nomem;
+    int read_errno;                  /* why reading stopped early, 0 at end of file */
 };
 
 /* Records one error at line (0: none known). Out of memory, it sets nomem. */
@@ -328,9 +329,13 @@ static char *line_read(char *str, int num, void *stream)
     char *s, *eq;
 
     ld->key = ld->value = NULL;
+    errno = 0;
     n = getline(&ld->buf, &ld->bufcap, ld->file);
-    if (n < 0)
+    if (n < 0) {
+        if (ferror(ld->file))
+            ld->read_errno = errno ? errno : EIO;
         return NULL;
+    }
     ld->line++;
     s = ld->buf;
     if ((size_t)n != strlen(s)) {
@@ -423,6 +428,9 @@ static int camera_add(struct loader *ld, const char *name)
     }
     cam = &conf->cameras[conf->camera_count];
     camera_defaults(cam);
+    /* An empty list rather than NULL, so that users can walk it. */
+    if ((cam->input_options = calloc(1, sizeof *cam->input_options)) == NULL)
+        return -ENOMEM;
     snprintf(cam->name, sizeof cam->name, "%s", name);
     cam->line = ld->line;
     memset(&ld->cam_lines[conf->camera_count], 0, sizeof ld->cam_lines[0]);
@@ -1051,9 +1059,8 @@ int conf_load(struct conf *conf, const char *path, struct conf_errors *errs)
         return fail_open(errs, path, "cannot read", errno);
 
     rc = ini_parse_stream(line_read, &ld, key_handle, &ld);
-    if (ferror(ld.file)) {
-        rc = -EIO;
-        fail_open(errs, path, "cannot read", EIO);
+    if (ld.read_errno != 0) {
+        rc = fail_open(errs, path, "cannot read", ld.read_errno);
         goto err;
     }
     if (rc == -2)
