@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -323,6 +324,12 @@ static enum frame_result message_handle(struct sub *s)
 
 static int sub_connect(struct sub *s)
 {
+    /* ZeroMQ connects to ipc:// lazily and would wait for a socket that
+     * does not exist: say at once that no daemon is there. */
+    const char *path = ipc_endpoint_path(s->endpoint);
+    struct stat st;
+    if (path && stat(path, &st) < 0)
+        return -errno;
     int linger = 0;
     s->ctx = zmq_ctx_new();
     if (!s->ctx)
@@ -609,7 +616,8 @@ int main(int argc, char **argv)
     if (arena_attach(&s) < 0)
         goto out;
     if ((rc = sub_connect(&s)) < 0) {
-        fprintf(stderr, PROG ": %s: %s\n", s.endpoint, zmq_strerror(-rc));
+        fprintf(stderr, PROG ": %s: %s\n", s.endpoint,
+                rc == -ENOENT ? "no such socket (is camarenad running?)" : zmq_strerror(-rc));
         goto out;
     }
     code = snapshot_file ? snapshot(&s, snapshot_file, ffmpeg) : watch(&s);
