@@ -246,8 +246,10 @@ static const char *shown(const char *value, char *buf, size_t len)
 
     for (; value[n] != '\0' && n + 4 < len && n < SHOWN_VALUE_MAX; n++)
         buf[n] = (value[n] > 0 && value[n] < ' ') || value[n] == 0x7f ? '?' : value[n];
-    if (value[n] != '\0')
-        memcpy(buf + n, "...", 3), n += 3;
+    if (value[n] != '\0') {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
     buf[n] = '\0';
     return buf;
 }
@@ -565,6 +567,8 @@ static void publish_set(struct loader *ld, const char *value)
     char *copy = strdup(value), *save = NULL, *tok;
 
     publish_free(conf);
+    /* A list of n commas has at most n + 1 entries, and fewer commas than
+     * characters; one more slot for the NULL. */
     if (copy == NULL || (conf->publish = calloc(strlen(value) + 2, sizeof(char *))) == NULL)
         goto nomem;
     if (*value == '\0')
