@@ -6,7 +6,9 @@
 #define T(s, a) { true, (s), (a) }
 #define PUB CAMERA_DO_PUBLISH
 
-/* Events left out of a row are not accepted in that state. A unit that ends
+/* Events left out of a row are not accepted in that state. Every end of a
+ * live unit is reported with an "exit" event (SPEC 7), the operator's
+ * restart and pause included; a shutdown says "stopped" only. A unit that ends
  * on its own while starting or running is a failure; one that ends after
  * being told to (paused, stopped, killed for a stall) is not reported again,
  * so FAIL is only accepted where a unit is meant to be alive. */
@@ -18,15 +20,17 @@ static const struct camera_transition table[CAMERA_STATE_COUNT][CAMERA_EVENT_COU
         [CAMERA_EV_FRAMES] = T(CAMERA_RUNNING, PUB),
         [CAMERA_EV_FAIL] = T(CAMERA_BACKOFF, CAMERA_DO_KILL | CAMERA_DO_EXIT_EVENT | CAMERA_DO_COUNT_RESTART |
                                                  CAMERA_DO_BACKOFF | PUB),
-        [CAMERA_EV_PAUSE] = T(CAMERA_PAUSED, CAMERA_DO_STOP | PUB),
-        [CAMERA_EV_RESTART] = T(CAMERA_STARTING, CAMERA_DO_KILL | CAMERA_DO_COUNT_RESTART | CAMERA_DO_SPAWN | PUB),
+        [CAMERA_EV_PAUSE] = T(CAMERA_PAUSED, CAMERA_DO_STOP | CAMERA_DO_EXIT_EVENT | PUB),
+        [CAMERA_EV_RESTART] = T(CAMERA_STARTING, CAMERA_DO_KILL | CAMERA_DO_EXIT_EVENT | CAMERA_DO_COUNT_RESTART |
+                                                     CAMERA_DO_SPAWN | PUB),
         [CAMERA_EV_STOP] = T(CAMERA_STOPPED, CAMERA_DO_STOP | PUB),
     },
     [CAMERA_RUNNING] = {
         [CAMERA_EV_FAIL] = T(CAMERA_BACKOFF, CAMERA_DO_KILL | CAMERA_DO_EXIT_EVENT | CAMERA_DO_COUNT_RESTART |
                                                  CAMERA_DO_BACKOFF | PUB),
-        [CAMERA_EV_PAUSE] = T(CAMERA_PAUSED, CAMERA_DO_STOP | PUB),
-        [CAMERA_EV_RESTART] = T(CAMERA_STARTING, CAMERA_DO_KILL | CAMERA_DO_COUNT_RESTART | CAMERA_DO_SPAWN | PUB),
+        [CAMERA_EV_PAUSE] = T(CAMERA_PAUSED, CAMERA_DO_STOP | CAMERA_DO_EXIT_EVENT | PUB),
+        [CAMERA_EV_RESTART] = T(CAMERA_STARTING, CAMERA_DO_KILL | CAMERA_DO_EXIT_EVENT | CAMERA_DO_COUNT_RESTART |
+                                                     CAMERA_DO_SPAWN | PUB),
         [CAMERA_EV_STOP] = T(CAMERA_STOPPED, CAMERA_DO_STOP | PUB),
     },
     [CAMERA_BACKOFF] = {

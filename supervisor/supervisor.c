@@ -292,11 +292,13 @@ static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enu
     if (x && x->error && x->error[0])
         snprintf(c->error, sizeof(c->error), "%s", x->error);
     if (t.actions & CAMERA_DO_EXIT_EVENT) {
-        publish_event(s, c, "exit", reason, x);
+        enum conf_log_level level = reason == CAMERA_REASON_OPERATOR ? CONF_LOG_INFO : CONF_LOG_WARN;
+
         if (x && x->error && x->error[0])
-            log_warn("%s: exit (%s): %s", c->conf->name, camera_reason_name(reason), x->error);
+            log_msg(level, "%s: exit (%s): %s", c->conf->name, camera_reason_name(reason), x->error);
         else
-            log_warn("%s: exit (%s)", c->conf->name, camera_reason_name(reason));
+            log_msg(level, "%s: exit (%s)", c->conf->name, camera_reason_name(reason));
+        publish_event(s, c, "exit", reason, x);
     }
     if (t.actions & CAMERA_DO_COUNT_RESTART) {
         c->restarts++;
