@@ -8,3 +8,8 @@ $(BIN)/camarenad: $(call obj,supervisor/main.o $(SUPERVISOR_OBJS) $(ARENA_OBJS) 
 
 UNIT_TESTS += test_supervisor
 $(TBIN)/test_supervisor: $(call obj,tests/test_supervisor.o $(SUPERVISOR_OBJS) $(ARENA_OBJS) $(CONF_OBJS) $(IPC_OBJS))
+
+# Pressure, growth and host signals (issue 4): pure modules; camarenad links them in stage 2.
+PRESSURE_OBJS := supervisor/pressure.o supervisor/growth.o supervisor/hostmem.o
+UNIT_TESTS += test_pressure
+$(TBIN)/test_pressure: $(call obj,tests/test_pressure.o $(PRESSURE_OBJS) ipc/json.o)

@@ -52,7 +52,6 @@ enum growth_verdict growth_add(struct growth *g, const struct growth_config *cfg
     unsigned last = (g->head + GROWTH_SAMPLES - 1) % GROWTH_SAMPLES, oldest;
 
     assert(cfg->min_samples >= 2 && cfg->min_samples <= GROWTH_SAMPLES);
-    g->verdict = GROWTH_NONE;
     if (now_ns < g->started_ns || now_ns - g->started_ns < cfg->warmup_ns)
         return g->verdict;
     if (g->count > 0 && (now_ns <= g->t_ns[last] || now_ns - g->t_ns[last] < cfg->spacing_ns))
@@ -64,6 +63,7 @@ enum growth_verdict growth_add(struct growth *g, const struct growth_config *cfg
         g->count++;
     if (g->count < cfg->min_samples) {
         g->slope_bps = 0;
+        g->verdict = GROWTH_NONE;
         return g->verdict;
     }
     /* Oldest first, so that growth_slope's reference point is the oldest. */
@@ -73,6 +73,7 @@ enum growth_verdict growth_add(struct growth *g, const struct growth_config *cfg
         b[i] = g->bytes[(oldest + i) % GROWTH_SAMPLES];
     }
     g->slope_bps = growth_slope(t, b, g->count);
+    g->verdict = GROWTH_NONE;
     if (g->slope_bps > cfg->critical_bps)
         g->verdict = GROWTH_CRITICAL;
     else if (g->slope_bps > cfg->warning_bps)

@@ -48,10 +48,11 @@ void growth_reset(struct growth *g, uint64_t started_ns);
 
 /* Adds the sample (now_ns, bytes) and returns the verdict on the window,
  * also left in g->verdict with the slope in g->slope_bps. The sample is
- * ignored (the verdict is then GROWTH_NONE) if it falls within warmup_ns of
- * the start, or within spacing_ns of the last kept sample, or is not newer
- * than it. With fewer than min_samples kept, the verdict is GROWTH_NONE and
- * the slope 0. Never fails. */
+ * ignored, and the last verdict and slope are kept and returned, if it falls
+ * within warmup_ns of the start (the verdict is then GROWTH_NONE: nothing has
+ * been judged since the reset), or within spacing_ns of the last kept
+ * sample, or is not newer than it. With fewer than min_samples kept, the
+ * verdict is GROWTH_NONE and the slope 0. Never fails. */
 enum growth_verdict growth_add(struct growth *g, const struct growth_config *cfg, uint64_t now_ns, uint64_t bytes);
 
 /* The least-squares slope, in bytes per second, of the n samples (t_ns[i],

@@ -52,25 +52,25 @@ int hostmem_parse_psi(const char *text, double *some_avg10, double *full_avg10)
     return 0;
 }
 
-/* The value of a meminfo field in bytes, or -1 if it is missing. */
-static int64_t meminfo_field(const char *text, const char *name)
+/* The value of a meminfo field ("MemTotal:") in bytes, or -1 if it is missing. */
+static int64_t meminfo_field(const char *text, const char *field)
 {
-    const char *p = line_with(text, name);
-    size_t n = strlen(name);
+    const char *p = line_with(text, field);
+    size_t n = strlen(field);
     char *stop;
     unsigned long long kb;
 
-    if (!p || p[n] != ':')
+    if (!p)
         return -1;
-    kb = strtoull(p + n + 1, &stop, 10);
-    if (stop == p + n + 1 || kb > INT64_MAX / 1024)
+    kb = strtoull(p + n, &stop, 10);
+    if (stop == p + n || kb > INT64_MAX / 1024)
         return -1;
     return (int64_t)kb * 1024;
 }
 
 int hostmem_parse_meminfo(const char *text, uint64_t *total_bytes, uint64_t *available_bytes)
 {
-    int64_t total = meminfo_field(text, "MemTotal"), avail = meminfo_field(text, "MemAvailable");
+    int64_t total = meminfo_field(text, "MemTotal:"), avail = meminfo_field(text, "MemAvailable:");
 
     if (total <= 0 || avail < 0)
         return -EINVAL;

@@ -276,17 +276,18 @@ int pressure_plan(const struct pressure *p, struct pressure_camera *cams, size_t
         }
     }
 
-    /* Undo: one camera, pressure-paused ones first, by descending priority. */
+    /* Undo: one camera, by descending priority, the pause layer first: a
+     * resumed camera keeps its decimation and hold until its turn comes in
+     * the layers below. */
     undo = first_in_order(p, cams, count, top, true, pick_undo_paused);
     if (undo == count)
         undo = first_in_order(p, cams, count, top, true, pick_undo_any);
-    if (undo < count) {
+    if (undo < count && cams[undo].shed.paused && !want_paused(p)) {
+        cams[undo].shed.paused = false;
+        emit(out, &n, PRESSURE_ACT_RESUME, undo, 0);
+    } else if (undo < count) {
         struct pressure_camera *c = &cams[undo];
 
-        if (c->shed.paused && !want_paused(p)) {
-            c->shed.paused = false;
-            emit(out, &n, PRESSURE_ACT_RESUME, undo, 0);
-        }
         if (c->shed.decimated && !want_decimated(p, c, top)) {
             c->shed.decimated = false;
             emit(out, &n, PRESSURE_ACT_UNDECIMATE, undo, 1);

@@ -213,11 +213,15 @@ struct pressure_action {
  *      (p->indicated: a camera paused last interval may already have
  *      brought the ratio down), pause ONE camera: the lowest (priority,
  *      index) that is running, not paused and not a top camera.
- * Undoing, ONE camera per interval: of the cameras with a flag no longer
- * wanted, the pressure-paused ones first, then the others, each group by
- * descending (priority, index) - the reverse of the taking order. That
- * camera gets, in this order, resume, undecimate, release, for each of its
- * flags that is no longer wanted.
+ * Undoing, ONE camera per interval, in the reverse of the taking order:
+ *   1. if a camera is pressure-paused and the level is below critical, the
+ *      highest (priority, index) of them is resumed - only resumed: its
+ *      decimation and hold stay until its turn in step 2;
+ *   2. otherwise the highest (priority, index) camera with a decimation or
+ *      hold no longer wanted gets undecimate, then release, for each.
+ * So from critical straight to none, every pause is undone first (one per
+ * interval), then the decimations of the high layer, then those of the
+ * moderate layer with their holds, always highest priority first.
  *
  * An operator's pause wins: a camera that is operator_paused, or that
  * pressure paused but which is no longer paused (an operator resumed it),
