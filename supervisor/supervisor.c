@@ -240,6 +240,15 @@ static void unit_stop(struct supervisor *s, struct cam *c, uint64_t now)
 static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enum camera_reason reason,
                   const struct exit_info *x, uint64_t now);
 
+/* A run is healthy once it has delivered frames for backoff_reset: from its
+ * first frame to its newest, not to its end, so that the time a failing
+ * unit takes to stall, hang or exit is not counted as health. */
+static bool healthy(const struct supervisor *s, const struct cam *c)
+{
+    return c->unit.last_progress_ns >= c->running_since_ns &&
+           c->unit.last_progress_ns - c->running_since_ns >= s->conf->backoff_reset_ns;
+}
+
 static void unit_spawn(struct supervisor *s, struct cam *c, uint64_t now)
 {
     struct spawn_argv a;
@@ -307,7 +316,7 @@ static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enu
     if (t.actions & CAMERA_DO_BACKOFF) {
         uint64_t delay;
 
-        if (old == CAMERA_RUNNING && now - c->running_since_ns >= s->conf->backoff_reset_ns)
+        if (old == CAMERA_RUNNING && healthy(s, c))
             backoff_reset(&c->backoff);
         delay = backoff_next(&c->backoff);
         c->backoff_ms = delay / NS_PER_MS;
@@ -580,8 +589,7 @@ static void tick(struct supervisor *s, uint64_t now)
                 c->memory_bytes += m;
         }
 
-        if (c->state == CAMERA_RUNNING && c->backoff.failures > 0 &&
-            now - c->running_since_ns >= s->conf->backoff_reset_ns) {
+        if (c->state == CAMERA_RUNNING && c->backoff.failures > 0 && healthy(s, c)) {
             backoff_reset(&c->backoff);
             c->backoff_ms = 0;
             log_debug("%s: healthy for backoff_reset, backoff reset", c->conf->name);
