@@ -96,6 +96,7 @@ class Frames(unittest.TestCase):
             for c in st["cameras"]:
                 self.assertIn(c["name"], CAMERAS)
                 self.assertEqual(c["state"], "running")
+                self.assertEqual(c["restarts"], 0, "a healthy camera was restarted: %s" % c)
                 self.assertGreater(c["frames"], 0)
                 self.assertGreaterEqual(c["head_seq"], FRAMES)
             inst.stop()
