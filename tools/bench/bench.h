@@ -42,6 +42,11 @@ int proc_cpu_ns(pid_t pid, uint64_t *ns);
  * is the proportional set size without shared memory (the arena). */
 int proc_private_bytes(pid_t pid, uint64_t *bytes);
 
+/* The two parts apart. Pss_Anon (heap, stacks) is what a leak grows;
+ * Pss_File is the process's share of the libraries it maps, which moves
+ * whenever any other process of the host maps or unmaps the same files. */
+int proc_memory(pid_t pid, uint64_t *anon, uint64_t *file);
+
 /* Returns the number of open descriptors of pid, or -errno. */
 int proc_fd_count(pid_t pid);
 

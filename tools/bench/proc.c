@@ -78,27 +78,37 @@ int proc_cpu_ns(pid_t pid, uint64_t *ns)
     return 0;
 }
 
-int proc_private_bytes(pid_t pid, uint64_t *bytes)
+int proc_memory(pid_t pid, uint64_t *anon, uint64_t *file)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
     ssize_t n = read_small(path, buf, sizeof buf);
     if (n < 0)
         return (int)n;
-    unsigned long long anon = 0, file = 0;
-    bool have = false;
+    unsigned long long a = 0, f = 0;
+    int have = 0;
     for (char *line = buf; line && *line;) {
         char *next = strchr(line, '\n');
         if (next)
             *next++ = 0;
-        if (sscanf(line, "Pss_Anon: %llu kB", &anon) == 1 || sscanf(line, "Pss_File: %llu kB", &file) == 1)
-            have = true;
+        if (sscanf(line, "Pss_Anon: %llu kB", &a) == 1 || sscanf(line, "Pss_File: %llu kB", &f) == 1)
+            have++;
         line = next;
     }
-    if (!have)
+    if (have < 2)
         return -ENODATA;
-    *bytes = (anon + file) * 1024ull;
+    *anon = a * 1024ull;
+    *file = f * 1024ull;
     return 0;
+}
+
+int proc_private_bytes(pid_t pid, uint64_t *bytes)
+{
+    uint64_t anon, file;
+    int r = proc_memory(pid, &anon, &file);
+    if (r == 0)
+        *bytes = anon + file;
+    return r;
 }
 
 int proc_fd_count(pid_t pid)

@@ -9,9 +9,13 @@ descriptors, grow.
 `make soak` runs it (FRAMES=N, VALGRIND=1).
 
 What is sampled, every --interval seconds: the private memory of camarenad,
-every worker and every fake FFmpeg (Pss_Anon + Pss_File of
-/proc/PID/smaps_rollup: the proportional set size without the shared arena),
-and the number of entries of /proc/<camarenad>/fd. A frame/ subscriber drains
+every worker and every fake FFmpeg (Pss_Anon of /proc/PID/smaps_rollup: heap,
+stacks and anonymous mappings, where a leak shows), the number of their
+mappings (/proc/PID/maps), and the number of entries of /proc/<camarenad>/fd.
+Pss_File is printed but not judged: it is a process's share of the shared
+libraries it maps, and moves by hundreds of KiB whenever any other process of
+the host maps or unmaps the same libraries; the arena (Pss_Shmem) is fixed by
+design. A frame/ subscriber drains
 the publish endpoint and every sample also sends `status` and `metrics` on the
 control socket, so that the relay and the control paths run all along.
 
@@ -60,18 +64,27 @@ except ImportError:  # the soak still judges memory without a subscriber
 TOLERANCE_KIB = 64
 
 
-def private_kib(pid):
-    """Pss_Anon + Pss_File in KiB, or None if the process is gone."""
-    total, seen = 0, False
+def memory_kib(pid):
+    """(Pss_Anon, Pss_File) in KiB, or None if the process is gone."""
+    got = {}
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 if line.startswith(("Pss_Anon:", "Pss_File:")):
-                    total += int(line.split()[1])
-                    seen = True
+                    got[line.split(":")[0]] = int(line.split()[1])
     except OSError:
         return None
-    return total if seen else None
+    if len(got) != 2:
+        return None
+    return got["Pss_Anon"], got["Pss_File"]
+
+
+def map_count(pid):
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return None
 
 
 def fd_count(pid):
@@ -265,17 +278,20 @@ def main():
             control(b"metrics")
             done = arena.total_frames()
             pids = [proc.pid] + descendants(proc.pid)
-            mem = {}
+            mem, maps = {}, {}
+            file_total = 0
             for p in pids:
-                kib = private_kib(p)
+                kib = memory_kib(p)
                 if kib is not None:
-                    mem[p] = kib
+                    mem[p] = kib[0]
+                    file_total += kib[1]
+                    maps[p] = map_count(p)
                     names.setdefault(p, comm(p))
             fds = fd_count(proc.pid)
-            samples.append((done, mem, fds))
-            total = sum(mem.values())
-            print(f"soak: {done:>9} frames  {time.monotonic() - start:6.0f} s  {len(mem)} processes "
-                  f"{total} KiB  camarenad {mem.get(proc.pid, 0)} KiB, {fds} fds", flush=True)
+            samples.append((done, mem, fds, maps))
+            print(f"soak: {done:>9} frames  {time.monotonic() - start:6.0f} s  {len(mem)} processes: "
+                  f"anon {sum(mem.values())} KiB, file {file_total} KiB; camarenad anon {mem.get(proc.pid, 0)} KiB, "
+                  f"{fds} fds, {maps.get(proc.pid)} maps", flush=True)
             if done >= frames and len([s for s in samples if s[0] >= warm]) >= 6:
                 break
     except RuntimeError as e:
@@ -321,10 +337,15 @@ def main():
                 failures.append(f"{label} did not live through the run (a restart?)")
                 continue
             growth = min(late) - max(early)
-            verdict = "ok" if growth <= args.tolerance_kib else "GROWS"
-            print(f"soak: {label:28} {max(early):7} KiB -> {min(late):7} KiB  growth {growth:+5} KiB  {verdict}")
+            early_maps = max(s[3][pid] for s in first if s[3].get(pid) is not None)
+            late_maps = min(s[3][pid] for s in last if s[3].get(pid) is not None)
+            verdict = "ok" if growth <= args.tolerance_kib and late_maps <= early_maps else "GROWS"
+            print(f"soak: {label:28} anon {max(early):7} KiB -> {min(late):7} KiB  growth {growth:+5} KiB, "
+                  f"maps {early_maps} -> {late_maps}  {verdict}")
             if growth > args.tolerance_kib:
                 failures.append(f"{label} grew by {growth} KiB after warm-up (tolerance {args.tolerance_kib} KiB)")
+            if late_maps > early_maps:
+                failures.append(f"{label}'s mappings grew from {early_maps} to {late_maps}")
         early_fd = max(s[2] for s in first if s[2] is not None)
         late_fd = min(s[2] for s in last if s[2] is not None)
         print(f"soak: camarenad descriptors {early_fd} -> {late_fd}")
