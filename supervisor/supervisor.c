@@ -35,6 +35,7 @@
 
 #define STOP_GRACE_NS (5ull * 1000000000ull)   /* SPEC 6: workers are killed after 5 s */
 #define REAP_GRACE_NS (2ull * 1000000000ull)   /* after the SIGKILLs, how long to wait for the reaps */
+#define STARTUP_GRACE_NS (5ull * 1000000000ull) /* added to stall_timeout for a worker's first report */
 #define FPS_SAMPLES 5                          /* monitor intervals fps is measured over */
 #define PUB_SNDHWM 256                         /* messages queued per subscriber */
 #define EVENT_MAX 2048                         /* bytes of one event's JSON */
@@ -49,8 +50,9 @@ struct unit {
     bool ending;                 /* told to stop or killed: its exit is not a failure */
     uint64_t stop_deadline_ns;   /* SIGKILL the group then; 0 if not stopping */
     uint64_t started_ns;
+    bool reported;               /* a report came: the worker is up and FFmpeg started */
     uint64_t last_report_ns;     /* the spawn time until the first report */
-    uint64_t last_progress_ns;   /* when head_seq last moved, or the spawn time */
+    uint64_t last_progress_ns;   /* when head_seq last moved, or the first report, or the spawn time */
     uint64_t head_at_start;      /* head_seq when the unit was spawned */
     struct ipc_report report;    /* the last report, zeroed at spawn */
 };
@@ -273,6 +275,7 @@ static void unit_spawn(struct supervisor *s, struct cam *c, uint64_t now)
     c->unit.ending = false;
     c->unit.stop_deadline_ns = 0;
     c->unit.started_ns = now;
+    c->unit.reported = false;
     c->unit.last_report_ns = now;
     c->unit.last_progress_ns = now;
     c->unit.head_at_start = head_seq(s, c);
@@ -435,6 +438,13 @@ static void reap(struct supervisor *s, uint64_t now)
 
 /* ---- watching the cameras --------------------------------------------- */
 
+/* Returns when a unit that has not reported since is unresponsive: a
+ * worker's first report gets a grace for its start on top of stall_timeout. */
+static uint64_t report_deadline(const struct supervisor *s, const struct unit *u)
+{
+    return u->last_report_ns + s->conf->stall_timeout_ns + (u->reported ? 0 : STARTUP_GRACE_NS);
+}
+
 /* Looks at every camera's head_seq and deadlines; called on every wake-up. */
 static void check_cameras(struct supervisor *s, uint64_t now)
 {
@@ -465,9 +475,9 @@ static void check_cameras(struct supervisor *s, uint64_t now)
         if (u->pid > 0 && !u->ending && (c->state == CAMERA_STARTING || c->state == CAMERA_RUNNING)) {
             struct exit_info x = {-1, 0, -1, u->pid, ""};
 
-            if (now - u->last_report_ns >= s->conf->stall_timeout_ns)
+            if (now >= report_deadline(s, u))
                 apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_UNRESPONSIVE, &x, now);
-            else if (now - u->last_progress_ns >= s->conf->stall_timeout_ns)
+            else if (u->reported && now - u->last_progress_ns >= s->conf->stall_timeout_ns)
                 apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_STALLED, &x, now);
         }
     }
@@ -623,6 +633,11 @@ static void on_report(struct supervisor *s, const char *id, size_t idlen, zmq_ms
         return;
     }
     memcpy(&c->unit.report, zmq_msg_data(body), sizeof(c->unit.report));
+    /* The stall clock starts once the worker is up and FFmpeg started, so
+     * that a slow start (a loaded host) is not taken for a stall. */
+    if (!c->unit.reported && head_seq(s, c) == c->unit.head_at_start)
+        c->unit.last_progress_ns = now;
+    c->unit.reported = true;
     c->unit.last_report_ns = now;
     if (c->unit.report.decimation != c->decimation && !c->unit.ending) {
         uint32_t v = c->decimation;
@@ -892,8 +907,9 @@ static long poll_timeout(const struct supervisor *s, uint64_t now)
         earliest(&t, c->backoff_deadline_ns);
         earliest(&t, c->unit.stop_deadline_ns);
         if (c->unit.pid > 0 && !c->unit.ending) {
-            earliest(&t, c->unit.last_report_ns + s->conf->stall_timeout_ns);
-            earliest(&t, c->unit.last_progress_ns + s->conf->stall_timeout_ns);
+            earliest(&t, report_deadline(s, &c->unit));
+            if (c->unit.reported)
+                earliest(&t, c->unit.last_progress_ns + s->conf->stall_timeout_ns);
         }
     }
     if (s->stopping)
