@@ -126,6 +126,9 @@ static const struct key supervisor_keys[] = {
       "a file path, or nothing" },
     { "curve_client_keys", K_PATH_OPT, S(curve_client_keys), 0, 0, 0, 0,
       "a file path, or nothing" },
+    /* Appended, not next to growth_critical: the indices below stay. */
+    { "growth_warmup", K_DURATION, S(growth_warmup_ns), 0, 3600 * SEC, 0, 0,
+      "a duration (with ms, s, m or h) from 0 to 1h" },
 };
 
 static const struct key camera_keys[] = {
@@ -163,7 +166,7 @@ enum {
 };
 enum { CAM_URL = 0, CAM_WIDTH = 2, CAM_HEIGHT = 3, CAM_ENABLED = 12 };
 
-_Static_assert(NSUP == 25 && NCAM == 13, "update the key indices with the tables");
+_Static_assert(NSUP == 26 && NCAM == 13, "update the key indices with the tables");
 
 /* ---- the loading context --------------------------------------------- */
 
@@ -978,6 +981,7 @@ void conf_defaults(struct conf *conf)
     conf->stall_timeout_ns = 10 * SEC;
     conf->growth_warning = 10.0 * MIB / 3600.0;
     conf->growth_critical = 50.0 * MIB / 3600.0;
+    conf->growth_warmup_ns = 60 * SEC;
     conf->arena_mode = 0640;
     conf->arena_size = 0;
     conf->max_cameras = 64;

@@ -55,6 +55,7 @@ struct conf {
     uint64_t stall_timeout_ns;    /* default 10s */
     double growth_warning;        /* bytes per second (written like 10M/h); default 10M/h */
     double growth_critical;       /* bytes per second; default 50M/h, > growth_warning */
+    uint64_t growth_warmup_ns;    /* growth samples ignored this long after a start; 0..1h, default 60s */
     unsigned arena_mode;          /* octal in the file; default 0640 */
     uint64_t arena_size;          /* bytes, 0 = auto */
     uint32_t max_cameras;         /* 1..4096; default 64, >= enabled camera count */

@@ -384,6 +384,7 @@ static void defaults_assert(const struct conf *c)
     assert_true(c->stall_timeout_ns == 10 * SEC);
     assert_true(c->growth_warning == 10.0 * MIB / 3600);
     assert_true(c->growth_critical == 50.0 * MIB / 3600);
+    assert_true(c->growth_warmup_ns == 60 * SEC);
     assert_int_equal(c->arena_mode, 0640);
     assert_true(c->arena_size == 0);
     assert_int_equal(c->max_cameras, 64);
@@ -525,6 +526,9 @@ static const struct key_case valid_keys[] = {
     SUP("growth_warning", "1K/s", T_DBL, growth_warning, .d = 1024.0),
     SUP("growth_critical", "1G/h", T_DBL, growth_critical, .d = (double)GIB / 3600),
     SUP("growth_critical", "100M/m", T_DBL, growth_critical, .d = 100.0 * MIB / 60),
+    SUP("growth_warmup", "0s", T_U64, growth_warmup_ns, .u = 0),
+    SUP("growth_warmup", "2s", T_U64, growth_warmup_ns, .u = 2 * SEC),
+    SUP("growth_warmup", "1h", T_U64, growth_warmup_ns, .u = 3600 * SEC),
     SUP("arena_mode", "0600", T_UNS, arena_mode, .u = 0600),
     SUP("arena_mode", "660", T_UNS, arena_mode, .u = 0660),
     SUP("arena_mode", "0777", T_UNS, arena_mode, .u = 0777),
@@ -683,6 +687,8 @@ static const struct bad_case invalid_keys[] = {
     { false, "growth_warning", "10M", "expected a rate" },
     { false, "growth_warning", "0/h", "above 0" },
     { false, "growth_critical", "50M/d", "expected a rate" },
+    { false, "growth_warmup", "61m", "from 0 to 1h" },
+    { false, "growth_warmup", "5", "expected a duration" },
     { false, "arena_mode", "0888", "expected an octal mode" },
     { false, "arena_mode", "01777", "at most 0777" },
     { false, "arena_mode", "0440", "owner read and write" },
@@ -1303,7 +1309,7 @@ static void test_example_ini(void **state)
     static const char *const keys[] = {
         "name", "runtime_dir", "publish", "ffmpeg", "global_limit", "soft_limit", "hard_limit",
         "critical_limit", "monitor_interval", "backoff_initial", "backoff_max", "backoff_multiplier",
-        "backoff_jitter", "backoff_reset", "stall_timeout", "growth_warning", "growth_critical",
+        "backoff_jitter", "backoff_reset", "stall_timeout", "growth_warning", "growth_critical", "growth_warmup",
         "arena_mode", "arena_size", "max_cameras", "log_level", "metrics_file", "allow_insecure_tcp",
         "curve_secret_key", "curve_client_keys", "url", "input_options", "width", "height", "pix_fmt",
         "fps", "slots", "priority", "memory_limit", "max_age", "data", "data_rate_limit", "enabled",
