@@ -216,18 +216,13 @@ static void notify_publisher(const char *endpoint, uint64_t count, double rate)
     _exit(0);
 }
 
-int baseline_notify(struct bench_env *env, uint64_t count, double rate, struct latency_result *out)
+int baseline_notify(struct bench_env *env, uint64_t count, double rate, double *lat, size_t *nlat)
 {
     char endpoint[PATH_MAX + 32];
     snprintf(endpoint, sizeof endpoint, "ipc://%s/baseline.pub", env->tmp);
-    double *lat = calloc(count, sizeof *lat);
-    if (!lat)
-        return -ENOMEM;
     pid_t pub = fork();
-    if (pub < 0) {
-        free(lat);
+    if (pub < 0)
         return -errno;
-    }
     if (pub == 0)
         notify_publisher(endpoint, count, rate);
 
@@ -246,19 +241,13 @@ int baseline_notify(struct bench_env *env, uint64_t count, double rate, struct l
             break;
         uint64_t now = bench_now_ns(), stamp;
         memcpy(&stamp, msg + 8, 8);
-        lat[got++] = (double)(now - stamp) / 1e3;
+        lat[(*nlat)++] = (double)(now - stamp) / 1e3;
+        got++;
     }
     zmq_close(sub);
     zmq_ctx_term(ctx);
     int status;
     waitpid(pub, &status, 0);
-
-    out->sent = count;
-    out->received = got;
-    out->p50_us = bench_percentile(lat, got, 50);
-    out->p99_us = bench_percentile(lat, got, 99);
-    out->p999_us = bench_percentile(lat, got, 99.9);
-    free(lat);
     return got ? 0 : -ETIMEDOUT;
 }
 

@@ -26,6 +26,7 @@ struct bench_env {
     bool quick;               /* tiny counts; goals are not judged */
     bool verbose;
     uint64_t memory_frames;   /* frames of the memory figure */
+    int reps;                 /* turns of baseline and camarena for ingest and notify */
     unsigned seq;             /* instances started so far, for unique names */
 };
 
@@ -125,13 +126,9 @@ struct ingest_result {
 int baseline_ingest(struct bench_env *env, uint32_t width, uint32_t height,
                     uint64_t warm, uint64_t frames, struct ingest_result *out);
 
-struct latency_result {
-    double p50_us, p99_us, p999_us;
-    uint64_t received, sent;
-};
-
-/* Bare PUB -> SUB over ipc, 64-byte messages at rate per second. */
-int baseline_notify(struct bench_env *env, uint64_t count, double rate, struct latency_result *out);
+/* Bare PUB -> SUB over ipc, count 64-byte messages at rate per second.
+ * Appends each latency in us at lat[*n], incrementing *n. */
+int baseline_notify(struct bench_env *env, uint64_t count, double rate, double *lat, size_t *n);
 
 /* LZ4_compress_default of the fake's frames of width x height bgr24: MB/s
  * of raw input, and the compressed size as a fraction of the input. */
@@ -189,8 +186,10 @@ void instance_dump_log(struct instance *in);
 
 /* ---- the camarena side (figures.c) ---- */
 
-void fig_ingest(struct bench_env *env, uint32_t width, uint32_t height, const struct ingest_result *base);
-void fig_notify(struct bench_env *env, const struct latency_result *base);
+/* Ingest and notification run their baseline and their camarena side in
+ * turns, env->reps times each, so that a neighbour's load hits both alike. */
+void fig_ingest(struct bench_env *env, uint32_t width, uint32_t height);
+void fig_notify(struct bench_env *env);
 void fig_data(struct bench_env *env, double lz4_mb_s);
 void fig_steady(struct bench_env *env);
 void fig_scale(struct bench_env *env);

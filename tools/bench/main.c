@@ -1,7 +1,7 @@
 /* main.c - camarena-bench: the performance figures of camarena against
  * baselines measured in the same run.
  *
- *   camarena-bench [--quick] [--output FILE] [--memory-frames N] [--only NAME,...] [-v]
+ *   camarena-bench [--quick] [--output FILE] [--memory-frames N] [--only NAME,...] [--reps N] [-v]
  *
  * Prints one Markdown table (figure, baseline, camarena, ratio, goal, result)
  * and, with --output, writes it with a description of the machine. --quick
@@ -29,7 +29,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: camarena-bench [--quick] [--output FILE] [--memory-frames N] [--only FIGURE,...] [-v]\n"
+    fputs("usage: camarena-bench [--quick] [--output FILE] [--memory-frames N] [--only FIGURE,...] [--reps N] [-v]\n"
           "figures: ingest notify data steady scale memory restart peer\n",
           f);
 }
@@ -91,17 +91,19 @@ int main(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "memory-frames", required_argument, NULL, 'm' },
         { "only", required_argument, NULL, 'O' },
+        { "reps", required_argument, NULL, 'r' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "qo:m:O:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qo:m:O:r:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'q': env.quick = true; break;
         case 'o': output = optarg; break;
         case 'm': env.memory_frames = strtoull(optarg, NULL, 10); break;
         case 'O': only = optarg; break;
+        case 'r': env.reps = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 'v': env.verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
@@ -111,6 +113,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    if (env.reps == 0)
+        env.reps = env.quick ? 1 : 3;
     if (env.memory_frames == 0)
         env.memory_frames = env.quick ? 2000 : 1000000;
     table_set_quick(env.quick);
@@ -125,25 +129,14 @@ int main(int argc, char **argv)
 
 #define STEP(name) (fprintf(stderr, "camarena-bench: %s ...\n", name), fflush(stderr))
     if (wanted(only, "ingest")) {
-        static const uint32_t sizes[2][2] = { { 640, 480 }, { 1920, 1080 } };
-        for (int i = 0; i < 2; i++) {
-            uint32_t w = sizes[i][0], h = sizes[i][1];
-            STEP(w == 640 ? "ingest 640x480" : "ingest 1920x1080");
-            struct ingest_result b;
-            uint64_t warm = env.quick ? 5 : 200, frames = env.quick ? 30 : (w > 1000 ? 1000 : 5000);
-            r = baseline_ingest(&env, w, h, warm, frames, &b);
-            if (r)
-                fprintf(stderr, "camarena-bench: ingest baseline %ux%u failed: %s\n", w, h, strerror(-r));
-            fig_ingest(&env, w, h, r ? NULL : &b);
-        }
+        STEP("ingest 640x480");
+        fig_ingest(&env, 640, 480);
+        STEP("ingest 1920x1080");
+        fig_ingest(&env, 1920, 1080);
     }
     if (wanted(only, "notify")) {
         STEP("notification latency");
-        struct latency_result b;
-        r = baseline_notify(&env, env.quick ? 100 : 5000, 1000, &b);
-        if (r)
-            fprintf(stderr, "camarena-bench: notification baseline failed: %s\n", strerror(-r));
-        fig_notify(&env, r ? NULL : &b);
+        fig_notify(&env);
     }
     if (wanted(only, "data")) {
         STEP("data path");

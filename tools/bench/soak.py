@@ -43,6 +43,10 @@ heap makes camarenad's memory figure meaningless, so only its descriptors and
 the other processes' memory are judged, and the run fails if valgrind reports
 an error or a definite or possible leak at the clean stop.
 
+The run lasts until the arena counts at least --frames frames over all
+cameras and at least six samples were taken after warm-up, whichever is later
+(under valgrind the second usually is: the cameras still run at full speed).
+
 Exit status: 0 passed, 1 failed, 2 usage or set-up error.
 """
 import argparse
