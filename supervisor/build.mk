@@ -1,5 +1,6 @@
 # supervisor/ - camarenad.
 SUPERVISOR_OBJS := supervisor/backoff.o supervisor/camera.o supervisor/control.o supervisor/log.o \
+                   supervisor/pressure.o supervisor/growth.o supervisor/hostmem.o \
                    supervisor/plan.o supervisor/procmem.o supervisor/spawn.o supervisor/status.o \
                    supervisor/supervisor.o
 
@@ -9,7 +10,7 @@ $(BIN)/camarenad: $(call obj,supervisor/main.o $(SUPERVISOR_OBJS) $(ARENA_OBJS) 
 UNIT_TESTS += test_supervisor
 $(TBIN)/test_supervisor: $(call obj,tests/test_supervisor.o $(SUPERVISOR_OBJS) $(ARENA_OBJS) $(CONF_OBJS) $(IPC_OBJS))
 
-# Pressure, growth and host signals (issue 4): pure modules; camarenad links them in stage 2.
+# Pressure, growth and host signals (issue 4): pure modules, in SUPERVISOR_OBJS too.
 PRESSURE_OBJS := supervisor/pressure.o supervisor/growth.o supervisor/hostmem.o
 UNIT_TESTS += test_pressure
 $(TBIN)/test_pressure: $(call obj,tests/test_pressure.o $(PRESSURE_OBJS) ipc/json.o)

@@ -15,6 +15,79 @@ static double ratio_of(const struct status_instance *inst)
     return inst->limit_bytes ? (double)inst->used_bytes / (double)inst->limit_bytes : 0.0;
 }
 
+static void shed_list(struct json_writer *w, const char *key, const struct status_pressure *p, int which)
+{
+    json_key(w, key);
+    json_array_begin(w);
+    for (size_t i = 0; i < p->cam_count; i++) {
+        const struct pressure_shed *sh = &p->cams[i].shed;
+
+        if ((which == 0 && sh->decimated) || (which == 1 && sh->held) || (which == 2 && sh->paused))
+            json_string(w, p->cams[i].name);
+    }
+    json_array_end(w);
+}
+
+void status_pressure_write(struct json_writer *w, const struct status_pressure *p)
+{
+    const struct pressure_usage *u = p->usage;
+    const struct hostmem *h = p->host;
+
+    json_object_begin(w);
+    json_kv_string(w, "level", pressure_level_name(p->level));
+    json_kv_string(w, "previous", pressure_level_name(p->previous));
+    json_kv_double(w, "ratio", u->ratio);
+    json_kv_uint(w, "used_bytes", u->used_bytes);
+    json_kv_uint(w, "limit_bytes", u->limit_bytes);
+    json_kv_uint(w, "arena_bytes", u->arena_bytes);
+    json_kv_uint(w, "self_bytes", u->self_bytes);
+    json_kv_uint(w, "cameras_bytes", u->cameras_bytes);
+    json_kv_uint(w, "queue_bytes", u->queue_bytes);
+    json_kv_uint(w, "subscribers", p->subscribers);
+    json_key(w, "actions");
+    pressure_actions_json(w, p->actions, p->action_count, p->cams);
+    /* A signal the host does not give (no PSI, no meminfo) is null. */
+    json_key(w, "host");
+    json_object_begin(w);
+    json_key(w, "psi_some_avg10");
+    if (h && h->psi)
+        json_double(w, h->some_avg10);
+    else
+        json_null(w);
+    json_key(w, "psi_full_avg10");
+    if (h && h->psi)
+        json_double(w, h->full_avg10);
+    else
+        json_null(w);
+    json_key(w, "mem_available_bytes");
+    if (h && h->meminfo)
+        json_uint(w, h->available_bytes);
+    else
+        json_null(w);
+    json_key(w, "mem_total_bytes");
+    if (h && h->meminfo)
+        json_uint(w, h->total_bytes);
+    else
+        json_null(w);
+    json_object_end(w);
+    json_key(w, "shed");
+    json_object_begin(w);
+    shed_list(w, "decimated", p, 0);
+    shed_list(w, "held", p, 1);
+    shed_list(w, "paused", p, 2);
+    json_object_end(w);
+    json_object_end(w);
+}
+
+int status_pressure_json(char *buf, size_t cap, const struct status_pressure *p)
+{
+    struct json_writer w;
+
+    json_init(&w, buf, cap);
+    status_pressure_write(&w, p);
+    return json_finish(&w);
+}
+
 static void camera_json(struct json_writer *w, const struct status_camera *c)
 {
     json_object_begin(w);
@@ -25,12 +98,13 @@ static void camera_json(struct json_writer *w, const struct status_camera *c)
     json_kv_int(w, "ffmpeg_pid", c->ffmpeg_pid);
     json_kv_double(w, "fps", c->fps);
     json_kv_uint(w, "frames", c->frames);
-    json_kv_uint(w, "dropped", c->drops_decimated + c->drops_notify + c->drops_partial);
+    json_kv_uint(w, "dropped", c->drops_decimated + c->drops_notify + c->drops_partial + c->drops_relay);
     json_key(w, "drops");
     json_object_begin(w);
     json_kv_uint(w, "decimated", c->drops_decimated);
     json_kv_uint(w, "notify", c->drops_notify);
     json_kv_uint(w, "partial", c->drops_partial);
+    json_kv_uint(w, "relay", c->drops_relay);
     json_object_end(w);
     json_kv_uint(w, "restarts", c->restarts);
     json_kv_uint(w, "backoff_ms", c->backoff_ms);
@@ -38,6 +112,11 @@ static void camera_json(struct json_writer *w, const struct status_camera *c)
     json_kv_int(w, "last_frame_age_ms", c->last_frame_age_ms);
     json_kv_uint(w, "priority", c->priority);
     json_kv_uint(w, "decimation", c->decimation);
+    json_kv_bool(w, "data_held", c->data_held);
+    json_kv_string(w, "paused_by", c->paused_by ? c->paused_by : "");
+    json_kv_uint(w, "memory_limit_bytes", c->memory_limit);
+    json_kv_double(w, "growth_bytes_per_s", c->growth_bps);
+    json_kv_string(w, "growth", growth_verdict_name(c->growth));
     json_kv_uint(w, "head_seq", c->head_seq);
     json_kv_string(w, "error", c->error ? c->error : "");
     json_object_end(w);
@@ -54,15 +133,16 @@ int status_json(char *buf, size_t cap, const struct status_instance *inst,
     json_kv_uint(&w, "generation", inst->generation);
     json_kv_int(&w, "pid", inst->pid);
     json_key(&w, "pressure");
-    json_object_begin(&w);
-    json_kv_string(&w, "level", "none");
-    json_kv_double(&w, "ratio", ratio_of(inst));
-    json_kv_uint(&w, "used_bytes", inst->used_bytes);
-    json_kv_uint(&w, "limit_bytes", inst->limit_bytes);
-    json_key(&w, "actions");
-    json_array_begin(&w);
-    json_array_end(&w);
-    json_object_end(&w);
+    if (inst->pressure) {
+        status_pressure_write(&w, inst->pressure);
+    } else {
+        struct pressure_usage u = {.used_bytes = inst->used_bytes, .limit_bytes = inst->limit_bytes,
+                                   .ratio = ratio_of(inst)};
+        struct status_pressure none = {.usage = &u};
+
+        status_pressure_write(&w, &none);
+    }
+    json_kv_uint(&w, "relay_dropped", inst->relay_dropped);
     json_key(&w, "cameras");
     json_array_begin(&w);
     for (size_t i = 0; i < count; i++)
@@ -89,6 +169,8 @@ int status_event_json(char *buf, size_t cap, const struct status_event *ev)
     json_kv_int(&w, "worker_status", ev->worker_status);
     json_kv_int(&w, "pid", ev->pid);
     json_kv_uint(&w, "head_seq", ev->head_seq);
+    if (ev->growth_bps != 0)
+        json_kv_double(&w, "growth_bytes_per_s", ev->growth_bps);
     json_object_end(&w);
     return json_finish(&w);
 }
@@ -123,11 +205,55 @@ static void head(struct text *t, const char *name, const char *type, const char 
     add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+static void metrics_pressure(struct text *t, const struct status_instance *inst,
+                             const struct status_camera *cams, size_t count)
+{
+    const struct status_pressure *p = inst->pressure;
+    const struct hostmem *h = p ? p->host : NULL;
+
+    head(t, "camarena_pressure_level", "gauge", "Pressure level: 0 none, 1 low, 2 moderate, 3 high, 4 critical.");
+    add(t, "camarena_pressure_level %d\n", p ? (int)p->level : 0);
+    head(t, "camarena_pressure_ratio", "gauge", "Used memory over global_limit.");
+    add(t, "camarena_pressure_ratio %.6f\n", p ? p->usage->ratio : ratio_of(inst));
+    head(t, "camarena_memory_queue_bytes", "gauge", "What the publish queues can hold at most, counted as used.");
+    add(t, "camarena_memory_queue_bytes %" PRIu64 "\n", p ? p->usage->queue_bytes : 0);
+    head(t, "camarena_memory_limit_camera_bytes", "gauge", "A camera's memory_limit (0: none).");
+    for (size_t i = 0; i < count; i++)
+        add(t, "camarena_memory_limit_camera_bytes{camera=\"%s\"} %" PRIu64 "\n", cams[i].name,
+            cams[i].memory_limit);
+    head(t, "camarena_memory_growth_bytes_per_second", "gauge", "A camera's memory growth, least squares.");
+    for (size_t i = 0; i < count; i++)
+        add(t, "camarena_memory_growth_bytes_per_second{camera=\"%s\"} %.3f\n", cams[i].name,
+            cams[i].growth_bps);
+    head(t, "camarena_camera_decimation", "gauge", "N of keep-every-Nth frame (1 keeps all).");
+    for (size_t i = 0; i < count; i++)
+        add(t, "camarena_camera_decimation{camera=\"%s\"} %" PRIu32 "\n", cams[i].name, cams[i].decimation);
+    head(t, "camarena_camera_data_held", "gauge", "1 while pressure holds a camera's data/ publishing.");
+    for (size_t i = 0; i < count; i++)
+        add(t, "camarena_camera_data_held{camera=\"%s\"} %d\n", cams[i].name, cams[i].data_held ? 1 : 0);
+    if (h && h->psi) {
+        head(t, "camarena_host_memory_pressure_some_avg10", "gauge",
+             "/proc/pressure/memory: % of the last 10 s some task stalled on memory.");
+        add(t, "camarena_host_memory_pressure_some_avg10 %.2f\n", h->some_avg10);
+        head(t, "camarena_host_memory_pressure_full_avg10", "gauge",
+             "/proc/pressure/memory: % of the last 10 s every task stalled on memory.");
+        add(t, "camarena_host_memory_pressure_full_avg10 %.2f\n", h->full_avg10);
+    }
+    if (h && h->meminfo) {
+        head(t, "camarena_host_memory_available_bytes", "gauge", "The host's MemAvailable.");
+        add(t, "camarena_host_memory_available_bytes %" PRIu64 "\n", h->available_bytes);
+        head(t, "camarena_host_memory_total_bytes", "gauge", "The host's MemTotal.");
+        add(t, "camarena_host_memory_total_bytes %" PRIu64 "\n", h->total_bytes);
+    }
+    head(t, "camarena_relay_dropped_total", "counter", "Messages the relay could not send that name no camera.");
+    add(t, "camarena_relay_dropped_total %" PRIu64 "\n", inst->relay_dropped);
+}
+
 /* Camera names are [A-Za-z0-9_-], so they need no escaping in a label. */
 int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
                    const struct status_camera *cams, size_t count)
 {
-    static const char *const drop_reasons[] = {"decimated", "notify", "partial"};
+    static const char *const drop_reasons[] = {"decimated", "notify", "partial", "relay"};
     static const enum camera_reason restart_reasons[] = {
         CAMERA_REASON_EXIT, CAMERA_REASON_SIGNAL, CAMERA_REASON_STALLED, CAMERA_REASON_UNRESPONSIVE,
         CAMERA_REASON_MEMORY, CAMERA_REASON_LEAK, CAMERA_REASON_PRESSURE, CAMERA_REASON_OPERATOR,
@@ -142,8 +268,9 @@ int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
         add(&t, "camarena_frames_total{camera=\"%s\"} %" PRIu64 "\n", cams[i].name, cams[i].frames);
     head(&t, "camarena_frames_dropped_total", "counter", "Frames dropped, by reason.");
     for (size_t i = 0; i < count; i++) {
-        uint64_t v[] = {cams[i].drops_decimated, cams[i].drops_notify, cams[i].drops_partial};
-        for (size_t r = 0; r < 3; r++)
+        uint64_t v[] = {cams[i].drops_decimated, cams[i].drops_notify, cams[i].drops_partial,
+                        cams[i].drops_relay};
+        for (size_t r = 0; r < 4; r++)
             add(&t, "camarena_frames_dropped_total{camera=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
                 cams[i].name, drop_reasons[r], v[r]);
     }
@@ -174,6 +301,7 @@ int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
     add(&t, "camarena_memory_used_bytes %" PRIu64 "\n", inst->used_bytes);
     head(&t, "camarena_memory_limit_bytes", "gauge", "The instance's global_limit.");
     add(&t, "camarena_memory_limit_bytes %" PRIu64 "\n", inst->limit_bytes);
+    metrics_pressure(&t, inst, cams, count);
     head(&t, "camarena_backoff_seconds", "gauge", "The last backoff delay chosen for a camera.");
     for (size_t i = 0; i < count; i++)
         add(&t, "camarena_backoff_seconds{camera=\"%s\"} %.3f\n", cams[i].name,

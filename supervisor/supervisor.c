@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,8 +28,11 @@
 #include "supervisor/backoff.h"
 #include "supervisor/camera.h"
 #include "supervisor/control.h"
+#include "supervisor/growth.h"
+#include "supervisor/hostmem.h"
 #include "supervisor/log.h"
 #include "supervisor/plan.h"
+#include "supervisor/pressure.h"
 #include "supervisor/procmem.h"
 #include "supervisor/spawn.h"
 #include "supervisor/status.h"
@@ -39,6 +43,7 @@
 #define FPS_SAMPLES 5                          /* monitor intervals fps is measured over */
 #define PUB_SNDHWM 256                         /* messages queued per subscriber */
 #define EVENT_MAX 2048                         /* bytes of one event's JSON */
+#define PUB_MONITOR "inproc://camarenad-pub-monitor" /* connections to the publish endpoints */
 #define NS_PER_MS 1000000ull
 
 enum { SOCK_PUB, SOCK_CTL, SOCK_UP, SOCK_WRK, SOCK_COUNT };
@@ -80,6 +85,11 @@ struct cam {
     struct unit unit;
     uint64_t last_head;
     uint64_t drops[3];              /* decimated, notify, partial: of finished runs */
+    uint64_t drops_relay;           /* its messages the relay could not send */
+    bool data_held;                 /* its data/ publishing is held: told to every unit at its first report */
+    bool operator_paused;           /* paused by the operator: pressure never resumes it */
+    struct growth growth;           /* memory growth of the current run */
+    bool growth_warned;             /* a "warning" event was published for the current run */
     uint64_t restarts;
     uint64_t restarts_by_reason[CAMERA_REASON_COUNT];
     uint32_t decimation;
@@ -110,8 +120,21 @@ struct supervisor {
     bool killed_all;
     uint64_t stop_deadline_ns;
     uint64_t next_tick_ns;
-    uint64_t relay_dropped;
+    uint64_t relay_dropped;         /* what the relay could not send and names no camera */
     uint64_t self_memory;
+    struct pressure pressure;
+    enum pressure_level previous_level; /* before the last interval */
+    struct pressure_usage usage;    /* of the last interval */
+    struct growth_config growth_cfg;
+    struct hostmem host;            /* of the last interval */
+    int psi_fd;                     /* PSI trigger, -1 where the kernel refuses it */
+    struct pressure_camera *pcams;  /* the planner's view, one per camera, kept for names and shed flags */
+    struct pressure_action *actions;/* of the last interval */
+    size_t action_count;
+    uint64_t *camera_bytes;         /* scratch for pressure_account */
+    void *monitor;                  /* PAIR socket on PUB_MONITOR, NULL if the monitor could not start */
+    uint32_t subscribers;           /* connections accepted by the publish socket, less those gone */
+    uint64_t largest_message;       /* bytes of the largest message the publish socket may queue */
     char *buf;                      /* status and metrics bodies */
     size_t bufcap;
 };
@@ -147,15 +170,21 @@ static int64_t frame_age_ms(struct supervisor *s, const struct cam *c, uint64_t 
 
 /* ---- publishing ------------------------------------------------------- */
 
-static void publish(struct supervisor *s, const char *topic, const char *body, size_t len)
+/* Publishes one message of camarenad's own; one that cannot be sent is
+ * counted as a drop of c (NULL: of the instance). */
+static void publish(struct supervisor *s, struct cam *c, const char *topic, const char *body, size_t len)
 {
     if (zmq_send(s->sock[SOCK_PUB], topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(s->sock[SOCK_PUB], body, len, ZMQ_DONTWAIT) < 0)
-        s->relay_dropped++;
+        zmq_send(s->sock[SOCK_PUB], body, len, ZMQ_DONTWAIT) < 0) {
+        if (c)
+            c->drops_relay++;
+        else
+            s->relay_dropped++;
+    }
 }
 
-static void publish_event(struct supervisor *s, struct cam *c, const char *state, enum camera_reason reason,
-                          const struct exit_info *x)
+static void publish_event_growth(struct supervisor *s, struct cam *c, const char *state, enum camera_reason reason,
+                                 const struct exit_info *x, double growth_bps)
 {
     char topic[CONF_NAME_MAX + 16], body[EVENT_MAX];
     struct status_event ev = {
@@ -171,6 +200,7 @@ static void publish_event(struct supervisor *s, struct cam *c, const char *state
         /* While a restart waits for the old unit's reap, no unit is the camera's. */
         .pid = x ? x->pid : (c->spawn_pending ? 0 : c->unit.pid),
         .head_seq = head_seq(s, c),
+        .growth_bps = growth_bps,
     };
     int n;
 
@@ -181,7 +211,13 @@ static void publish_event(struct supervisor *s, struct cam *c, const char *state
         log_error("%s: event too large to publish", c->conf->name);
         return;
     }
-    publish(s, topic, body, (size_t)n);
+    publish(s, c, topic, body, (size_t)n);
+}
+
+static void publish_event(struct supervisor *s, struct cam *c, const char *state, enum camera_reason reason,
+                          const struct exit_info *x)
+{
+    publish_event_growth(s, c, state, reason, x, 0);
 }
 
 /* ---- talking to workers ----------------------------------------------- */
@@ -216,6 +252,17 @@ int supervisor_decimate(struct supervisor *s, size_t index, uint32_t n)
     return 0;
 }
 
+/* Holds (or releases) c's data/ publishing: now if its worker runs, and at
+ * the first report of every later unit. */
+static void set_hold(struct supervisor *s, struct cam *c, bool hold)
+{
+    uint8_t v = hold ? 1 : 0;
+
+    c->data_held = hold;
+    if (c->unit.pid > 0 && !c->unit.ending && c->unit.reported)
+        worker_send(s, c, "hold", &v, sizeof(v));
+}
+
 /* ---- units ------------------------------------------------------------ */
 
 static void unit_kill(struct cam *c)
@@ -241,6 +288,7 @@ static void unit_stop(struct supervisor *s, struct cam *c, uint64_t now)
 
 static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enum camera_reason reason,
                   const struct exit_info *x, uint64_t now);
+static int recv_parts(void *sock, zmq_msg_t *parts, int max, size_t *total_parts, size_t *total_bytes);
 
 /* A run is healthy once it has delivered frames for backoff_reset: from its
  * first frame to its newest, not to its end, so that the time a failing
@@ -281,6 +329,8 @@ static void unit_spawn(struct supervisor *s, struct cam *c, uint64_t now)
     c->unit.head_at_start = head_seq(s, c);
     memset(&c->unit.report, 0, sizeof(c->unit.report));
     c->last_head = c->unit.head_at_start;
+    growth_reset(&c->growth, now);
+    c->growth_warned = false;
     log_debug("%s: worker pid %d", c->conf->name, (int)c->unit.pid);
 }
 
@@ -483,13 +533,27 @@ static void check_cameras(struct supervisor *s, uint64_t now)
     }
 }
 
-static uint64_t instance_memory(struct supervisor *s)
+static const char *paused_by(const struct supervisor *s, const struct cam *c)
 {
-    uint64_t used = s->arena.size + s->self_memory;
+    if (c->state != CAMERA_PAUSED)
+        return "";
+    if (c->operator_paused)
+        return "operator";
+    return s->pcams[c->index].shed.paused ? "pressure" : "operator";
+}
 
-    for (size_t i = 0; i < s->ncams; i++)
-        used += s->cams[i].memory_bytes;
-    return used;
+static void fill_pressure(struct supervisor *s, struct status_pressure *sp)
+{
+    memset(sp, 0, sizeof(*sp));
+    sp->level = s->pressure.level;
+    sp->previous = s->previous_level;
+    sp->usage = &s->usage;
+    sp->host = &s->host;
+    sp->actions = s->actions;
+    sp->action_count = s->action_count;
+    sp->cams = s->pcams;
+    sp->cam_count = s->ncams;
+    sp->subscribers = s->subscribers;
 }
 
 static void fill_status(struct supervisor *s, struct cam *c, struct status_camera *sc, uint64_t now)
@@ -506,6 +570,7 @@ static void fill_status(struct supervisor *s, struct cam *c, struct status_camer
     sc->drops_decimated = c->drops[0] + c->unit.report.dropped_decimated;
     sc->drops_notify = c->drops[1] + c->unit.report.dropped_notify;
     sc->drops_partial = c->drops[2] + c->unit.report.dropped_partial;
+    sc->drops_relay = c->drops_relay;
     sc->restarts = c->restarts;
     memcpy(sc->restarts_by_reason, c->restarts_by_reason, sizeof(sc->restarts_by_reason));
     sc->backoff_ms = c->backoff_ms;
@@ -513,16 +578,23 @@ static void fill_status(struct supervisor *s, struct cam *c, struct status_camer
     sc->last_frame_age_ms = frame_age_ms(s, c, now);
     sc->priority = c->conf->priority;
     sc->decimation = c->decimation;
+    sc->memory_limit = c->conf->memory_limit;
+    sc->data_held = c->data_held;
+    sc->paused_by = paused_by(s, c);
+    sc->growth_bps = c->unit.pid > 0 ? c->growth.slope_bps : 0;
+    sc->growth = c->unit.pid > 0 ? c->growth.verdict : GROWTH_NONE;
     sc->error = c->error;
 }
 
-static void fill_instance(struct supervisor *s, struct status_instance *si)
+static void fill_instance(struct supervisor *s, struct status_instance *si, const struct status_pressure *sp)
 {
     si->name = s->conf->name;
     si->generation = s->arena.header->generation;
     si->pid = getpid();
-    si->used_bytes = instance_memory(s);
+    si->used_bytes = s->usage.used_bytes;
     si->limit_bytes = s->conf->global_limit;
+    si->pressure = sp;
+    si->relay_dropped = s->relay_dropped;
 }
 
 /* Writes the status (one camera, or all when index < 0) or the metrics into
@@ -531,6 +603,7 @@ static int render(struct supervisor *s, bool metrics, int index, uint64_t now)
 {
     struct status_camera *sc = calloc(s->ncams ? s->ncams : 1, sizeof(*sc));
     struct status_instance si;
+    struct status_pressure sp;
     size_t n = 0;
     int len;
 
@@ -539,7 +612,8 @@ static int render(struct supervisor *s, bool metrics, int index, uint64_t now)
     for (size_t i = 0; i < s->ncams; i++)
         if (index < 0 || (size_t)index == i)
             fill_status(s, &s->cams[i], &sc[n++], now);
-    fill_instance(s, &si);
+    fill_pressure(s, &sp);
+    fill_instance(s, &si, &sp);
     len = metrics ? status_metrics(s->buf, s->bufcap, &si, sc, n) : status_json(s->buf, s->bufcap, &si, sc, n);
     free(sc);
     return len;
@@ -568,6 +642,169 @@ static void write_metrics_file(struct supervisor *s, uint64_t now)
         log_warn("metrics_file: cannot write %s: %s", s->conf->metrics_file, strerror(errno));
         unlink(tmp);
     }
+}
+
+/* ---- pressure (SPEC 8) ------------------------------------------------ */
+
+/* What the publish socket can hold at most: each connection queues up to
+ * PUB_SNDHWM messages, none larger than the largest message. */
+static uint64_t queue_bound(const struct supervisor *s)
+{
+    return (uint64_t)s->subscribers * PUB_SNDHWM * s->largest_message;
+}
+
+/* Judges the memory growth of c's current run: a "warning" event the first
+ * time it is above growth_warning, a restart with reason leak above
+ * growth_critical (after the warning, in the same interval if need be). */
+static void growth_check(struct supervisor *s, struct cam *c, uint64_t now)
+{
+    enum growth_verdict v;
+    char line[IPC_EXIT_LINE_MAX];
+
+    if (c->unit.pid <= 0 || c->unit.ending || c->memory_bytes == 0 ||
+        (c->state != CAMERA_STARTING && c->state != CAMERA_RUNNING))
+        return;
+    v = growth_add(&c->growth, &s->growth_cfg, now, c->memory_bytes);
+    if (v >= GROWTH_WARNING && !c->growth_warned) {
+        c->growth_warned = true;
+        log_warn("%s: memory grows %.1f MiB/h (growth_warning %.1f MiB/h)", c->conf->name,
+                 c->growth.slope_bps * 3600.0 / 1048576.0, s->growth_cfg.warning_bps * 3600.0 / 1048576.0);
+        publish_event_growth(s, c, "warning", CAMERA_REASON_LEAK, NULL, c->growth.slope_bps);
+    }
+    if (v == GROWTH_CRITICAL) {
+        struct exit_info x = {-1, 0, -1, c->unit.pid, line};
+
+        snprintf(line, sizeof(line), "memory grows %.1f MiB/h, over growth_critical (%.1f MiB/h)",
+                 c->growth.slope_bps * 3600.0 / 1048576.0, s->growth_cfg.critical_bps * 3600.0 / 1048576.0);
+        apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_LEAK, &x, now);
+    }
+}
+
+static void carry_out(struct supervisor *s, const struct pressure_action *a, uint64_t now)
+{
+    struct cam *c = &s->cams[a->camera];
+    char line[IPC_EXIT_LINE_MAX];
+    struct exit_info x = {-1, 0, -1, c->unit.pid, line};
+
+    switch (a->kind) {
+    case PRESSURE_ACT_DECIMATE:
+    case PRESSURE_ACT_UNDECIMATE:
+        supervisor_decimate(s, a->camera, (uint32_t)a->value);
+        break;
+    case PRESSURE_ACT_HOLD:
+    case PRESSURE_ACT_RELEASE:
+        set_hold(s, c, a->kind == PRESSURE_ACT_HOLD);
+        break;
+    case PRESSURE_ACT_RESTART:
+        snprintf(line, sizeof(line), "memory %" PRIu64 " bytes, over memory_limit (%" PRIu64 " bytes)", a->value,
+                 c->conf->memory_limit);
+        apply(s, c, CAMERA_EV_FAIL, CAMERA_REASON_MEMORY, &x, now);
+        break;
+    case PRESSURE_ACT_PAUSE:
+        apply(s, c, CAMERA_EV_PAUSE, CAMERA_REASON_PRESSURE, NULL, now);
+        break;
+    case PRESSURE_ACT_RESUME:
+        if (c->state == CAMERA_PAUSED && !c->operator_paused)
+            apply(s, c, CAMERA_EV_RESUME, CAMERA_REASON_PRESSURE, NULL, now);
+        break;
+    case PRESSURE_ACT_COUNT:
+        abort();
+    }
+    if (a->kind != PRESSURE_ACT_RESTART) /* apply logged the restart */
+        log_info("%s: pressure %s: %s%s", c->conf->name, pressure_level_name(s->pressure.level),
+                 pressure_action_name(a->kind),
+                 a->kind == PRESSURE_ACT_DECIMATE ? " (every 2nd frame)" : "");
+}
+
+static void publish_pressure(struct supervisor *s)
+{
+    struct status_pressure sp;
+    int n;
+
+    fill_pressure(s, &sp);
+    n = status_pressure_json(s->buf, s->bufcap, &sp);
+    if (n < 0) {
+        log_error("pressure: message too large to publish");
+        return;
+    }
+    publish(s, NULL, "pressure/", s->buf, (size_t)n);
+}
+
+/* One interval of SPEC 8: growth, the host, the accounting, the level, the
+ * plan, and its actions; a pressure/ message on a change of level and while
+ * above none. Called after the memory of every camera was read. */
+static void pressure_tick(struct supervisor *s, uint64_t now)
+{
+    bool changed;
+    int n;
+
+    for (size_t i = 0; i < s->ncams; i++)
+        growth_check(s, &s->cams[i], now);
+    if (hostmem_read(&s->host, NULL, NULL) < 0)
+        memset(&s->host, 0, sizeof(s->host));
+    for (size_t i = 0; i < s->ncams; i++)
+        s->camera_bytes[i] = s->cams[i].unit.pid > 0 ? s->cams[i].memory_bytes : 0;
+    pressure_account(&s->usage, s->arena.size, s->self_memory, s->camera_bytes, s->ncams, queue_bound(s),
+                     s->conf->global_limit);
+    s->previous_level = s->pressure.level;
+    changed = pressure_update(&s->pressure, s->usage.ratio, &s->host);
+    if (changed)
+        log_msg(s->pressure.level > s->previous_level ? CONF_LOG_WARN : CONF_LOG_INFO,
+                "pressure: %s -> %s (ratio %.3f: %" PRIu64 " of %" PRIu64 " bytes)",
+                pressure_level_name(s->previous_level), pressure_level_name(s->pressure.level), s->usage.ratio,
+                s->usage.used_bytes, s->usage.limit_bytes);
+
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct cam *c = &s->cams[i];
+        struct pressure_camera *pc = &s->pcams[i];
+
+        pc->running = c->unit.pid > 0 && !c->unit.ending &&
+                      (c->state == CAMERA_STARTING || c->state == CAMERA_RUNNING);
+        pc->paused = c->state == CAMERA_PAUSED;
+        pc->operator_paused = c->operator_paused;
+        pc->memory_bytes = c->unit.pid > 0 ? c->memory_bytes : 0;
+    }
+    n = pressure_plan(&s->pressure, s->pcams, s->ncams, s->actions, PRESSURE_ACTIONS_PER_CAMERA * s->ncams);
+    s->action_count = (size_t)n;
+    for (int k = 0; k < n; k++)
+        carry_out(s, &s->actions[k], now);
+    if (changed || s->pressure.level > PRESSURE_NONE)
+        publish_pressure(s);
+}
+
+/* Counts the connections to the publish socket from its monitor's events. */
+static void on_monitor(struct supervisor *s)
+{
+    zmq_msg_t parts[2];
+    size_t total_parts, total_bytes;
+    int n;
+
+    while ((n = recv_parts(s->monitor, parts, 2, &total_parts, &total_bytes)) > 0) {
+        if (zmq_msg_size(&parts[0]) >= 6) {
+            uint16_t ev;
+
+            memcpy(&ev, zmq_msg_data(&parts[0]), sizeof(ev));
+            if (ev == ZMQ_EVENT_ACCEPTED)
+                s->subscribers++;
+            else if (ev == ZMQ_EVENT_DISCONNECTED && s->subscribers > 0)
+                s->subscribers--;
+        }
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&parts[i]);
+    }
+}
+
+/* The PSI trigger fired (run an interval now) or is gone (stop polling it). */
+static void on_psi(struct supervisor *s, short revents, uint64_t now)
+{
+    if (revents & ZMQ_POLLERR) {
+        log_warn("pressure: the PSI trigger is gone; host pressure is read each interval only");
+        close(s->psi_fd);
+        s->psi_fd = -1;
+        return;
+    }
+    log_debug("pressure: PSI trigger: the host stalls on memory, checking now");
+    s->next_tick_ns = now;
 }
 
 /* Every monitor_interval: the heartbeat, fps, memory, staleness, backoff resets. */
@@ -612,6 +849,8 @@ static void tick(struct supervisor *s, uint64_t now)
             log_warn("%s: stale, newest frame %" PRId64 " ms old", c->conf->name, age);
         }
     }
+    if (!s->stopping)
+        pressure_tick(s, now);
     write_metrics_file(s, now);
 }
 
@@ -637,6 +876,11 @@ static void on_report(struct supervisor *s, const char *id, size_t idlen, zmq_ms
      * that a slow start (a loaded host) is not taken for a stall. */
     if (!c->unit.reported && head_seq(s, c) == c->unit.head_at_start)
         c->unit.last_progress_ns = now;
+    if (!c->unit.reported && c->data_held && !c->unit.ending) {
+        uint8_t v = 1;
+
+        worker_send(s, c, "hold", &v, sizeof(v));
+    }
     c->unit.reported = true;
     c->unit.last_report_ns = now;
     if (c->unit.report.decimation != c->decimation && !c->unit.ending) {
@@ -692,14 +936,35 @@ static void on_worker_socket(struct supervisor *s, uint64_t now)
     }
 }
 
+/* The camera a topic names ("frame/NAME/", "data/NAME/", "event/NAME/"), or NULL. */
+static struct cam *cam_of_topic(struct supervisor *s, const void *data, size_t len)
+{
+    const char *t = data, *slash = memchr(t, '/', len), *end;
+
+    if (!slash)
+        return NULL;
+    slash++;
+    end = memchr(slash, '/', len - (size_t)(slash - t));
+    if (!end)
+        return NULL;
+    for (size_t i = 0; i < s->ncams; i++) {
+        const char *name = s->cams[i].conf->name;
+
+        if (strlen(name) == (size_t)(end - slash) && memcmp(name, slash, (size_t)(end - slash)) == 0)
+            return &s->cams[i];
+    }
+    return NULL;
+}
+
 /* Moves whole messages from one socket to another without blocking; a
- * message that cannot be sent is dropped and counted. */
+ * message that cannot be sent is dropped and counted, under the camera its
+ * topic names if any. */
 static void relay(struct supervisor *s, void *from, void *to)
 {
     for (int budget = 0; budget < 1024; budget++) {
         zmq_msg_t m;
         int more = 1;
-        bool dropping = false, first = true;
+        bool dropping = false, first = true, was_first = false;
         size_t moresz = sizeof(more);
 
         while (more) {
@@ -710,12 +975,18 @@ static void relay(struct supervisor *s, void *from, void *to)
                     return;
                 break; /* cannot happen: the parts of a message arrive together */
             }
+            was_first = first;
             first = false;
             more = 0;
             zmq_getsockopt(from, ZMQ_RCVMORE, &more, &moresz);
             if (!dropping && zmq_msg_send(&m, to, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
+                struct cam *c = was_first ? cam_of_topic(s, zmq_msg_data(&m), zmq_msg_size(&m)) : NULL;
+
                 dropping = true;
-                s->relay_dropped++;
+                if (c)
+                    c->drops_relay++;
+                else
+                    s->relay_dropped++;
             }
             zmq_msg_close(&m);
         }
@@ -770,6 +1041,8 @@ static void do_request(struct supervisor *s, zmq_msg_t *id, bool delimiter, cons
             reply(s, id, delimiter, true, s->buf, (size_t)len);
         return;
     case CONTROL_RELOAD:
+        /* When reload is built, it must add no camera while
+         * pressure_refuses_new_cameras(&s->pressure) (SPEC 8: critical). */
         reply_text(s, id, delimiter, false, "reload is not available yet");
         return;
     case CONTROL_RESTART:
@@ -783,21 +1056,27 @@ static void do_request(struct supervisor *s, zmq_msg_t *id, bool delimiter, cons
     }
     if (req->verb == CONTROL_RESTART) {
         if (camera_step(before, CAMERA_EV_RESTART).accepted) {
+            c->operator_paused = false; /* a paused camera starts again: the operator's own resume */
             apply(s, c, CAMERA_EV_RESTART, CAMERA_REASON_OPERATOR, NULL, now);
             reply_text(s, id, delimiter, true, "restarting");
         } else {
             reply_text(s, id, delimiter, false, "the camera cannot be restarted now");
         }
     } else if (req->verb == CONTROL_PAUSE) {
-        if (before == CAMERA_PAUSED)
+        /* An operator's pause is never undone by pressure (SPEC 6, 8), even
+         * of a camera that pressure had paused already: it becomes his. */
+        if (before == CAMERA_PAUSED) {
+            c->operator_paused = true;
             reply_text(s, id, delimiter, true, "already paused");
-        else if (camera_step(before, CAMERA_EV_PAUSE).accepted) {
+        } else if (camera_step(before, CAMERA_EV_PAUSE).accepted) {
+            c->operator_paused = true;
             apply(s, c, CAMERA_EV_PAUSE, CAMERA_REASON_OPERATOR, NULL, now);
             reply_text(s, id, delimiter, true, "paused");
         } else
             reply_text(s, id, delimiter, false, "the camera cannot be paused now");
     } else {
         if (camera_step(before, CAMERA_EV_RESUME).accepted) {
+            c->operator_paused = false;
             apply(s, c, CAMERA_EV_RESUME, CAMERA_REASON_OPERATOR, NULL, now);
             reply_text(s, id, delimiter, true, "resumed");
         } else {
@@ -937,8 +1216,20 @@ int supervisor_run(struct supervisor *s)
             {s->sock[SOCK_UP], 0, ZMQ_POLLIN, 0},
             {s->sock[SOCK_WRK], 0, ZMQ_POLLIN, 0},
             {NULL, s->sigfd, ZMQ_POLLIN, 0},
+            {s->monitor, 0, ZMQ_POLLIN, 0},
+            {NULL, s->psi_fd, ZMQ_POLLPRI, 0},
         };
-        int rc = zmq_poll(items, 5, poll_timeout(s, now));
+        /* The monitor and the PSI trigger are optional: left out when absent. */
+        int nitems = 5;
+        int rc;
+
+        if (s->monitor)
+            nitems = 6;
+        else
+            items[5] = items[6];
+        if (s->psi_fd >= 0)
+            nitems++;
+        rc = zmq_poll(items, nitems, poll_timeout(s, now));
 
         if (rc < 0 && zmq_errno() != EINTR) {
             log_error("poll: %s", zmq_strerror(zmq_errno()));
@@ -956,6 +1247,12 @@ int supervisor_run(struct supervisor *s)
                 on_worker_socket(s, now);
             if (items[1].revents & ZMQ_POLLIN)
                 on_control(s, now);
+            for (int i = 5; i < nitems; i++) {
+                if (items[i].socket && (items[i].revents & ZMQ_POLLIN))
+                    on_monitor(s);
+                else if (!items[i].socket && items[i].revents)
+                    on_psi(s, items[i].revents, now);
+            }
         }
         if (now >= s->next_tick_ns) {
             tick(s, now);
@@ -1120,7 +1417,28 @@ static int open_sockets(struct supervisor *s, char *err, size_t errlen)
         zmq_setsockopt(s->sock[i], ZMQ_LINGER, &zero, sizeof(zero));
     }
     zmq_setsockopt(s->sock[SOCK_PUB], ZMQ_XPUB_VERBOSE, &zero, sizeof(zero));
+    /* SNDHWM bounds what a subscriber that does not read costs camarenad
+     * (queue_bound counts it as used). The XPUB stays lossy (no
+     * ZMQ_XPUB_NODROP): with NODROP, one full subscriber queue makes the
+     * send fail for every subscriber, so one stuck client would silence the
+     * instance. Lossy, a slow subscriber loses only its own messages, and
+     * sees the gaps in frame_seq. */
     zmq_setsockopt(s->sock[SOCK_PUB], ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    /* Connections are counted for queue_bound; without the monitor the
+     * bound is that of one subscriber. */
+    if (zmq_socket_monitor(s->sock[SOCK_PUB], PUB_MONITOR, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) == 0) {
+        s->monitor = zmq_socket(s->zctx, ZMQ_PAIR);
+        if (s->monitor && zmq_connect(s->monitor, PUB_MONITOR) < 0) {
+            zmq_close(s->monitor);
+            s->monitor = NULL;
+        }
+        if (s->monitor)
+            zmq_setsockopt(s->monitor, ZMQ_LINGER, &zero, sizeof(zero));
+    }
+    if (!s->monitor) {
+        log_warn("pressure: cannot count subscribers; the publish queue bound counts one");
+        s->subscribers = 1;
+    }
     zmq_setsockopt(s->sock[SOCK_WRK], ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
     zmq_setsockopt(s->sock[SOCK_WRK], ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 
@@ -1166,6 +1484,7 @@ static int open_signals(struct supervisor *s, char *err, size_t errlen)
 int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, size_t errlen)
 {
     struct supervisor *s = calloc(1, sizeof(*s));
+    struct pressure_config cfg;
     uint64_t report_ns;
     size_t n = 0;
     int rc;
@@ -1177,6 +1496,7 @@ int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, 
     }
     s->conf = conf;
     s->sigfd = -1;
+    s->psi_fd = -1;
     s->arena.fd = -1;
 
     rc = spawn_worker_path(s->worker_path, sizeof(s->worker_path));
@@ -1215,7 +1535,10 @@ int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, 
     s->cams = calloc(s->ncams ? s->ncams : 1, sizeof(*s->cams));
     s->bufcap = 8192 + s->ncams * 8192;
     s->buf = malloc(s->bufcap);
-    if (!s->cams || !s->buf) {
+    s->pcams = calloc(s->ncams ? s->ncams : 1, sizeof(*s->pcams));
+    s->actions = calloc(PRESSURE_ACTIONS_PER_CAMERA * (s->ncams ? s->ncams : 1), sizeof(*s->actions));
+    s->camera_bytes = calloc(s->ncams ? s->ncams : 1, sizeof(*s->camera_bytes));
+    if (!s->cams || !s->buf || !s->pcams || !s->actions || !s->camera_bytes) {
         rc = -ENOMEM;
         snprintf(err, errlen, "out of memory");
         goto err;
@@ -1231,11 +1554,41 @@ int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, 
         c->state = CAMERA_STOPPED;
         c->decimation = 1;
         c->unit.status_fd = -1;
+        growth_reset(&c->growth, 0);
+        s->pcams[n].name = c->conf->name;
+        s->pcams[n].priority = c->conf->priority;
+        s->pcams[n].memory_limit = c->conf->memory_limit;
+        if (c->conf->data) {
+            uint64_t m = 64 /* SPEC 5 frame header */ + (uint64_t)s->plan.parts[n].frame_size + CONF_NAME_MAX + 8;
+
+            if (m > s->largest_message)
+                s->largest_message = m;
+        }
         backoff_init(&c->backoff, conf->backoff_initial_ns, conf->backoff_max_ns, conf->backoff_multiplier,
                      conf->backoff_jitter, NULL, NULL);
         n++;
     }
     srandom((unsigned)(getpid() ^ now_ns()));
+    if (s->largest_message < EVENT_MAX + CONF_NAME_MAX + 16)
+        s->largest_message = EVENT_MAX + CONF_NAME_MAX + 16;
+    if (s->largest_message < s->bufcap) /* a pressure/ message is rendered in buf */
+        s->largest_message = s->bufcap;
+
+    pressure_config_init(&cfg, conf->soft_limit, conf->hard_limit, conf->critical_limit);
+    /* A camera over its own memory_limit is restarted at any level (SPEC 7:
+     * the limit is that camera's own budget), not only from high (SPEC 8's
+     * table, which says when it is done at the latest). docs/PRESSURE.md. */
+    cfg.restart_level = PRESSURE_NONE;
+    pressure_init(&s->pressure, &cfg);
+    growth_config_init(&s->growth_cfg, conf->growth_warning, conf->growth_critical);
+    s->growth_cfg.warmup_ns = conf->growth_warmup_ns;
+    s->growth_cfg.spacing_ns = conf->monitor_interval_ns / 2;
+    s->usage.limit_bytes = conf->global_limit;
+    s->psi_fd = hostmem_trigger_open(NULL, HOSTMEM_TRIGGER_KIND, HOSTMEM_TRIGGER_STALL_US, HOSTMEM_TRIGGER_WINDOW_US);
+    if (s->psi_fd < 0) {
+        log_debug("pressure: no PSI trigger (%s); host pressure is read each interval", strerror(-s->psi_fd));
+        s->psi_fd = -1;
+    }
 
     rc = open_signals(s, err, errlen);
     if (rc < 0)
@@ -1268,6 +1621,8 @@ void supervisor_destroy(struct supervisor **sp)
         if (c->unit.status_fd >= 0)
             close(c->unit.status_fd);
     }
+    if (s->monitor)
+        zmq_close(s->monitor);
     for (int i = 0; i < SOCK_COUNT; i++)
         if (s->sock[i])
             zmq_close(s->sock[i]);
@@ -1285,8 +1640,13 @@ void supervisor_destroy(struct supervisor **sp)
         close(s->sigfd);
         sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
     }
+    if (s->psi_fd >= 0)
+        close(s->psi_fd);
     free(s->cams);
     free(s->buf);
+    free(s->pcams);
+    free(s->actions);
+    free(s->camera_bytes);
     free(s);
     *sp = NULL;
 }

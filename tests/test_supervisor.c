@@ -426,15 +426,17 @@ static struct status_camera sample_camera(const char *name)
 static void test_status_json(void **state)
 {
     struct status_camera cams[2] = {sample_camera("front-door"), sample_camera("yard")};
-    struct status_instance inst = {"demo", 42, 99, 1 << 20, 4 << 20};
+    struct status_instance inst = {"demo", 42, 99, 1 << 20, 4 << 20, NULL, 0};
     char buf[8192];
     int n;
     static const char *const keys[] = {
         "\"name\":\"front-door\"", "\"state\":\"running\"", "\"reason\":\"signal\"", "\"pid\":1234",
         "\"ffmpeg_pid\":1240", "\"fps\":14.5", "\"frames\":1000", "\"dropped\":6",
-        "\"drops\":{\"decimated\":3,\"notify\":2,\"partial\":1}", "\"restarts\":4", "\"backoff_ms\":1000",
+        "\"restarts\":4", "\"backoff_ms\":1000",
         "\"memory_bytes\":5242880", "\"last_frame_age_ms\":33", "\"priority\":50", "\"decimation\":1",
         "\"head_seq\":1000", "\"error\":\"Connection \\\"refused\\\"\\n\"",
+        "\"drops\":{\"decimated\":3,\"notify\":2,\"partial\":1,\"relay\":0}", "\"data_held\":false",
+        "\"paused_by\":\"\"", "\"memory_limit_bytes\":0", "\"growth_bytes_per_s\":0", "\"growth\":\"none\"",
     };
 
     (void)state;
@@ -446,7 +448,10 @@ static void test_status_json(void **state)
     assert_int_equal((size_t)n, strlen(buf));
     assert_json_balanced(buf);
     assert_non_null(strstr(buf, "{\"instance\":\"demo\",\"generation\":42,\"pid\":99,\"pressure\":{\"level\":\"none\","
-                                "\"ratio\":0.25,\"used_bytes\":1048576,\"limit_bytes\":4194304,\"actions\":[]},"
+                                "\"previous\":\"none\",\"ratio\":0.25,\"used_bytes\":1048576,\"limit_bytes\":4194304,"));
+    assert_non_null(strstr(buf, "\"actions\":[],\"host\":{\"psi_some_avg10\":null,\"psi_full_avg10\":null,"
+                                "\"mem_available_bytes\":null,\"mem_total_bytes\":null},"
+                                "\"shed\":{\"decimated\":[],\"held\":[],\"paused\":[]}},\"relay_dropped\":0,"
                                 "\"cameras\":[{"));
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (!strstr(buf, keys[i]))
@@ -463,6 +468,86 @@ static void test_status_json(void **state)
     assert_non_null(strstr(buf, "\"cameras\":[]}"));
     /* Too small a buffer is reported, not truncated silently. */
     assert_int_equal(status_json(buf, 100, &inst, cams, 2), -ENOBUFS);
+}
+
+/* The pressure object, alone (a pressure/ message) and in the status. */
+static void test_pressure_json(void **state)
+{
+    struct pressure_camera pc[3] = {
+        {.name = "low", .priority = 10, .shed = {.decimated = true, .held = true, .paused = true}},
+        {.name = "mid", .priority = 60, .shed = {.decimated = true}},
+        {.name = "top", .priority = 90},
+    };
+    struct pressure_action acts[2] = {
+        {PRESSURE_ACT_DECIMATE, 1, 2},
+        {PRESSURE_ACT_PAUSE, 0, 0},
+    };
+    struct pressure_usage u;
+    struct hostmem h = {true, 1.5, 0.25, true, 8ull << 30, 2ull << 30};
+    struct status_pressure sp = {PRESSURE_CRITICAL, PRESSURE_HIGH, &u, &h, acts, 2, pc, 3, 2};
+    struct status_camera cams[1] = {sample_camera("low")};
+    struct status_instance inst = {"demo", 42, 99, 0, 100 << 20, &sp, 5};
+    uint64_t bytes[3] = {30 << 20, 20 << 20, 10 << 20};
+    char buf[8192];
+    int n;
+
+    (void)state;
+    pressure_account(&u, 30 << 20, 9 << 20, bytes, 3, 1 << 20, 100 << 20);
+    inst.used_bytes = u.used_bytes;
+    n = status_pressure_json(buf, sizeof(buf), &sp);
+    assert_true(n > 0);
+    assert_json_balanced(buf);
+    assert_string_equal(buf,
+        "{\"level\":\"critical\",\"previous\":\"high\",\"ratio\":1,\"used_bytes\":104857600,"
+        "\"limit_bytes\":104857600,\"arena_bytes\":31457280,\"self_bytes\":9437184,\"cameras_bytes\":62914560,"
+        "\"queue_bytes\":1048576,\"subscribers\":2,"
+        "\"actions\":[{\"action\":\"decimate\",\"camera\":\"mid\",\"decimation\":2},"
+        "{\"action\":\"pause\",\"camera\":\"low\",\"reason\":\"pressure\"}],"
+        "\"host\":{\"psi_some_avg10\":1.5,\"psi_full_avg10\":0.25,\"mem_available_bytes\":2147483648,"
+        "\"mem_total_bytes\":8589934592},"
+        "\"shed\":{\"decimated\":[\"low\",\"mid\"],\"held\":[\"low\"],\"paused\":[\"low\"]}}");
+    assert_int_equal(status_pressure_json(buf, 64, &sp), -ENOBUFS);
+
+    cams[0].state = CAMERA_PAUSED;
+    cams[0].paused_by = "pressure";
+    cams[0].data_held = true;
+    cams[0].decimation = 2;
+    cams[0].drops_relay = 7;
+    n = status_json(buf, sizeof(buf), &inst, cams, 1);
+    assert_true(n > 0);
+    assert_json_balanced(buf);
+    assert_non_null(strstr(buf, "\"pressure\":{\"level\":\"critical\",\"previous\":\"high\""));
+    assert_non_null(strstr(buf, "\"relay_dropped\":5"));
+    assert_non_null(strstr(buf, "\"paused_by\":\"pressure\""));
+    assert_non_null(strstr(buf, "\"data_held\":true"));
+    assert_non_null(strstr(buf, "\"decimation\":2"));
+    assert_non_null(strstr(buf, "\"dropped\":13"));
+}
+
+static void test_pressure_metrics(void **state)
+{
+    struct pressure_camera pc[1] = {{.name = "low", .priority = 10}};
+    struct pressure_usage u;
+    struct hostmem h = {true, 1.5, 0.25, true, 8ull << 30, 2ull << 30};
+    struct status_pressure sp = {PRESSURE_HIGH, PRESSURE_MODERATE, &u, &h, NULL, 0, pc, 1, 0};
+    struct status_camera cams[1] = {sample_camera("low")};
+    struct status_instance inst = {"demo", 42, 99, 0, 100 << 20, &sp, 0};
+    static char buf[16384];
+
+    (void)state;
+    pressure_account(&u, 96 << 20, 0, NULL, 0, 0, 100 << 20);
+    cams[0].drops_relay = 4;
+    cams[0].restarts_by_reason[CAMERA_REASON_LEAK] = 2;
+    assert_true(status_metrics(buf, sizeof(buf), &inst, cams, 1) > 0);
+    assert_non_null(strstr(buf, "camarena_pressure_level 3\n"));
+    assert_non_null(strstr(buf, "camarena_pressure_ratio 0.960000\n"));
+    assert_non_null(strstr(buf, "camarena_host_memory_available_bytes 2147483648\n"));
+    assert_non_null(strstr(buf, "camarena_host_memory_pressure_full_avg10 0.25\n"));
+    assert_non_null(strstr(buf, "camarena_frames_dropped_total{camera=\"low\",reason=\"relay\"} 4\n"));
+    assert_non_null(strstr(buf, "camarena_frames_dropped_total{camera=\"low\",reason=\"decimated\"} 3\n"));
+    assert_non_null(strstr(buf, "camarena_restarts_total{camera=\"low\",reason=\"leak\"} 2\n"));
+    assert_non_null(strstr(buf, "camarena_restarts_total{camera=\"low\",reason=\"memory\"} 0\n"));
+    assert_non_null(strstr(buf, "camarena_restarts_total{camera=\"low\",reason=\"pressure\"} 0\n"));
 }
 
 static void test_event_json(void **state)
@@ -501,13 +586,14 @@ static void test_event_json(void **state)
 static void test_metrics_text(void **state)
 {
     struct status_camera cams[2] = {sample_camera("front-door"), sample_camera("yard")};
-    struct status_instance inst = {"demo", 42, 99, 1 << 20, 4 << 20};
+    struct status_instance inst = {"demo", 42, 99, 1 << 20, 4 << 20, NULL, 0};
     char buf[16384];
     static const char *const names[] = {
         "camarena_frames_total", "camarena_frames_dropped_total", "camarena_restarts_total",
         "camarena_camera_state", "camarena_camera_fps", "camarena_frame_age_seconds",
         "camarena_memory_bytes", "camarena_backoff_seconds", "camarena_memory_used_bytes",
-        "camarena_memory_limit_bytes",
+        "camarena_memory_limit_bytes", "camarena_pressure_level", "camarena_pressure_ratio",
+        "camarena_memory_queue_bytes", "camarena_camera_decimation", "camarena_relay_dropped_total",
     };
 
     (void)state;
@@ -531,6 +617,8 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(buf, "camarena_frame_age_seconds{camera=\"yard\"} NaN\n"));
     assert_non_null(strstr(buf, "camarena_backoff_seconds{camera=\"yard\"} 1.000\n"));
     assert_non_null(strstr(buf, "camarena_memory_used_bytes 1048576\n"));
+    assert_non_null(strstr(buf, "camarena_frames_dropped_total{camera=\"yard\",reason=\"relay\"} 0\n"));
+    assert_non_null(strstr(buf, "camarena_pressure_level 0\n"));
     assert_int_equal(buf[strlen(buf) - 1], '\n');
     assert_int_equal(status_metrics(buf, 200, &inst, cams, 2), -ENOBUFS);
 }
@@ -622,6 +710,8 @@ int main(void)
         cmocka_unit_test(test_control_malformed),
         cmocka_unit_test(test_control_binary_and_size),
         cmocka_unit_test(test_status_json),
+        cmocka_unit_test(test_pressure_json),
+        cmocka_unit_test(test_pressure_metrics),
         cmocka_unit_test(test_event_json),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_procmem_parse),
