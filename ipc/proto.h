@@ -4,9 +4,11 @@
  *   <name>.pub  XPUB   bound by camarenad; subscribers connect SUB (SPEC 4)
  *   <name>.ctl  ROUTER bound by camarenad; control clients connect REQ (SPEC 6)
  *   <name>.up   XSUB   bound by camarenad; each worker connects an XPUB and
- *                      publishes frame/ (and data/) messages there; camarenad
- *                      relays them to <name>.pub and relays subscriptions back,
- *                      so a worker sees who subscribes to what.
+ *                      publishes frame/ messages there, and (unless --data off)
+ *                      a second XPUB for data/ messages, whose high-water mark
+ *                      bounds the data it queues; camarenad relays both to
+ *                      <name>.pub and relays subscriptions back, so a worker
+ *                      sees who subscribes to what.
  *   <name>.wrk  ROUTER bound by camarenad (ZMQ_ROUTER_HANDOVER); each worker
  *                      connects a DEALER whose routing id is its camera name.
  *
@@ -15,15 +17,20 @@
  * camarenad to worker:
  *   "stop"                               finish the current frame, stop FFmpeg, exit 0
  *   "decimate" + u32 N                   keep every Nth frame (1 keeps all)
+ *   "hold" + u8 H                        1: hold data/ publishing (pressure), frames
+ *                                        are neither compressed nor sent, and are
+ *                                        counted in dropped_data_hold; 0: release
  *
  * camarenad starts a worker with this argument vector (worker/main.c parses it,
  * supervisor/ builds it; the camera's geometry comes from its arena descriptor):
  *   camarena-worker --instance NAME --camera NAME --index N --runtime-dir DIR
  *                   --ffmpeg PATH --url URL [--lavfi] --fps F --decimation N
  *                   --status-fd FD --report-ms MS --log-level error|warn|info|debug
+ *                   [--data on|off] [--data-rate BYTES_PER_S]
  *                   [-- INPUT_OPTION...]
  * --url is the conf's url with any "lavfi:" prefix removed, and --lavfi is
- * given when it had one. The worker runs in a process group of its own
+ * given when it had one. --data is the conf's `data` (default on); --data-rate
+ * its `data_rate_limit` in bytes per second (default 0, no limit). The worker runs in a process group of its own
  * (camarenad calls setpgid before exec) and FFmpeg joins that group, so that
  * kill(-pid) ends the whole unit.
  *
@@ -78,6 +85,22 @@ struct ipc_report {
     uint64_t bytes_read;               /* from FFmpeg's pipe */
     uint32_t decimation;               /* N of keep-every-Nth, 1 = all */
     uint32_t reserved;
+    /* data/<camera>/ (SPEC 5). Counters of frames that were not published
+     * count only frames that someone subscribed to with --data on. */
+    uint32_t data_subscribed;          /* 1 while any subscription matches data/<camera>/ */
+    uint32_t hold;                     /* 1 while camarenad holds data publishing ("hold") */
+    uint64_t data_frames;              /* data/ messages sent */
+    uint64_t data_raw_frames;          /* ... of them sent raw: LZ4 did not make the frame smaller */
+    uint64_t data_bytes;               /* payload bytes of the data/ messages sent */
+    uint64_t compressed_frames;        /* frames run through LZ4 (0 while nobody subscribes) */
+    uint64_t compressed_in_bytes;      /* raw bytes of those frames */
+    uint64_t compressed_out_bytes;     /* LZ4 output of those frames, sent or not */
+    uint64_t dropped_data_rate;        /* frames skipped by --data-rate */
+    uint64_t dropped_data_hold;        /* frames skipped while held */
+    uint64_t dropped_data_queue;       /* data/ messages refused by a full queue (the HWM) */
+    uint64_t dropped_data_overwritten; /* the slot was rewritten while it was read: not sent */
+    uint64_t data_queue_bytes_max;     /* the most data/ bytes this worker's queue can hold, 0 with --data off;
+                                        * camarenad adds it to the pressure accounting (SPEC 8) */
 };
 
 #define IPC_EXIT_LINE_MAX 256

@@ -1,5 +1,5 @@
 # worker/ - camarena-worker.
-WORKER_OBJS := worker/ffargs.o worker/linering.o worker/worker.o
+WORKER_OBJS := worker/data.o worker/ffargs.o worker/linering.o worker/worker.o
 
 PROGRAMS += camarena-worker
 $(BIN)/camarena-worker: $(call obj,worker/main.o $(WORKER_OBJS) arena/writer.o arena/arena.o arena/pixfmt.o ipc/proto.o ipc/frame.o)

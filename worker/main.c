@@ -41,6 +41,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: camarena-worker --instance NAME --camera NAME --index N --runtime-dir DIR\n"
                         "         --ffmpeg PATH --url URL [--lavfi] --fps F [--decimation N]\n"
                         "         [--status-fd FD] [--report-ms MS] [--log-level error|warn|info|debug]\n"
+                        "         [--data on|off] [--data-rate BYTES_PER_S]\n"
                         "         [-- INPUT_OPTION...]\n");
         return IPC_EXIT_USAGE;
     }

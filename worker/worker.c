@@ -19,19 +19,21 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <lz4.h>
 #include <zmq.h>
 
 #include "arena/arena.h"
 #include "arena/writer.h"
 #include "camarena.h"
 #include "ipc/proto.h"
+#include "worker/data.h"
 #include "worker/ffargs.h"
 #include "worker/linering.h"
 
 #define PIPE_WANTED (1 << 20)      /* FFmpeg's stdout pipe, if the system allows it */
 #define KILL_GRACE_NS 2000000000ull /* SIGTERM, then SIGKILL after this */
 #define LINGER_MS 200
-#define TOPIC_MAX (8 + ARENA_NAME_MAX + 2)
+#define TOPIC_MAX DATA_TOPIC_MAX
 
 struct worker {
     const struct worker_config *cfg;
@@ -40,6 +42,7 @@ struct worker {
     uint32_t frame_size;
     void *zctx;
     void *up;                     /* XPUB to <instance>.up: frame/ out, subscriptions in */
+    void *data;                   /* XPUB to <instance>.up: data/ out, subscriptions in; NULL with --data off */
     void *wrk;                    /* DEALER to <instance>.wrk: reports out, commands in */
     int sigfd;
     pid_t pid;                    /* FFmpeg, 0 before it starts */
@@ -54,10 +57,16 @@ struct worker {
     bool stopping;
     uint64_t kill_at_ns;          /* SIGKILL FFmpeg then, 0 if not armed */
     uint64_t next_report_ns;
-    int data_subs;                /* subscriptions matching data/<camera>/ */
+    struct data_subs subs;        /* who subscribes to data/<camera>/ */
+    bool hold;                    /* camarenad holds data/ publishing */
+    struct data_bucket bucket;    /* --data-rate */
+    char *lz4;                    /* LZ4's output, lz4_bound bytes, allocated once at start */
+    int lz4_bound;
+    uint64_t data_msg_max;        /* bytes of the largest data/ message: topic, header, raw frame */
     struct ipc_report rep;
     struct camarena_frame_header hdr;
     uint8_t hdr_bytes[CAMARENA_FRAME_HEADER_SIZE];
+    uint8_t data_hdr_bytes[CAMARENA_FRAME_HEADER_SIZE];
     char topic[TOPIC_MAX];
     size_t topic_len;
     char data_topic[TOPIC_MAX];
@@ -110,6 +119,19 @@ static uint64_t now_ns(clockid_t clock)
 
 /* ---- arguments -------------------------------------------------------- */
 
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
     char *end;
@@ -126,7 +148,7 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 int worker_config_parse(struct worker_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     enum { O_INSTANCE = 256, O_CAMERA, O_INDEX, O_RUNTIME, O_FFMPEG, O_URL, O_LAVFI, O_FPS,
-           O_DECIMATION, O_STATUS, O_REPORT, O_LOG };
+           O_DECIMATION, O_STATUS, O_REPORT, O_LOG, O_DATA, O_DATA_RATE };
     static const struct option opts[] = {
         { "instance", required_argument, NULL, O_INSTANCE },
         { "camera", required_argument, NULL, O_CAMERA },
@@ -140,12 +162,14 @@ int worker_config_parse(struct worker_config *c, int argc, char **argv, char *er
         { "status-fd", required_argument, NULL, O_STATUS },
         { "report-ms", required_argument, NULL, O_REPORT },
         { "log-level", required_argument, NULL, O_LOG },
+        { "data", required_argument, NULL, O_DATA },
+        { "data-rate", required_argument, NULL, O_DATA_RATE },
         { NULL, 0, NULL, 0 },
     };
     static const char *const levels[] = { "error", "warn", "info", "debug" };
 
     *c = (struct worker_config){ .decimation = 1, .status_fd = -1, .report_ms = 1000,
-                                 .log_level = WORKER_LOG_INFO, .fps = -1 };
+                                 .log_level = WORKER_LOG_INFO, .fps = -1, .data = true };
     uint32_t u;
     char *end;
     int opt, li = 0;
@@ -188,6 +212,15 @@ int worker_config_parse(struct worker_config *c, int argc, char **argv, char *er
             if (u == 4)
                 goto bad_value;
             c->log_level = (enum worker_log_level)u;
+            break;
+        case O_DATA:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                goto bad_value;
+            c->data = strcmp(optarg, "on") == 0;
+            break;
+        case O_DATA_RATE:
+            if (parse_u64(optarg, &c->data_rate) < 0)
+                goto bad_value;
             break;
         default:
             snprintf(err, errlen, "unknown option or missing value: '%s'", argv[optind - 1]);
@@ -433,6 +466,90 @@ static void frame_notify(struct worker *wk, uint64_t f, uint64_t rt, uint64_t mo
         wk->rep.dropped_notify++;
 }
 
+/* ---- data/ ----------------------------------------------------------- *
+ *
+ * A data/<camera>/ message is the topic, the frame header with flags bit 0
+ * set when the payload is one LZ4 block, and the payload. It is made only
+ * while a subscription matches the topic (struct data_subs), --data is on
+ * and camarenad does not hold it; otherwise no CPU goes to it beyond one
+ * test. The frame is compressed straight from its slot into wk->lz4; if LZ4
+ * does not make it smaller it is sent as it is. Either way the payload is
+ * copied into a ZeroMQ message (the queue must own its bytes, the slot and
+ * wk->lz4 are reused) and the slot's seq is checked after that copy: bytes
+ * read from a slot that was rewritten meanwhile are never sent. In this
+ * worker the slot's only writer is this thread, which writes the next frame
+ * only after this returns, so the check cannot fail today; it keeps the
+ * reader's side of SPEC 3 honest should compression ever be deferred.
+ *
+ * data/ goes out on an XPUB of its own, so that its high-water mark
+ * (data_queue_hwm) bounds the memory data can take without ever
+ * crowding out frame/ notifications, and both flow on their own. */
+
+/* True if slot still holds frame f: the reader's second load of SPEC 3. */
+static bool slot_holds(const struct worker *wk, uint32_t slot, uint64_t f)
+{
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&wk->w.slots[slot].seq, memory_order_relaxed) == 2 * f;
+}
+
+static void data_publish(struct worker *wk, uint64_t f)
+{
+    uint32_t slot = wk->hdr.slot;
+    if (!wk->data || !data_subs_any(&wk->subs))
+        return;
+    if (wk->hold) {
+        wk->rep.dropped_data_hold++;
+        return;
+    }
+    if (!data_bucket_allows(&wk->bucket, wk->hdr.capture_monotonic_ns, wk->data_msg_max)) {
+        wk->rep.dropped_data_rate++;
+        return;
+    }
+
+    const uint8_t *src = wk->w.data + (uint64_t)slot * wk->w.desc.slot_stride;
+    int n = LZ4_compress_default((const char *)src, wk->lz4, (int)wk->frame_size, wk->lz4_bound);
+    wk->rep.compressed_frames++;
+    wk->rep.compressed_in_bytes += wk->frame_size;
+    if (n > 0)
+        wk->rep.compressed_out_bytes += (uint64_t)n;
+    bool lz4 = n > 0 && (uint32_t)n < wk->frame_size;
+    size_t len = lz4 ? (size_t)n : wk->frame_size;
+
+    zmq_msg_t payload;
+    if (zmq_msg_init_size(&payload, len) < 0) {
+        wk->rep.dropped_data_queue++; /* ZeroMQ is out of memory: the queue could not take it */
+        return;
+    }
+    memcpy(zmq_msg_data(&payload), lz4 ? (const uint8_t *)wk->lz4 : src, len);
+    if (!slot_holds(wk, slot, f)) {
+        zmq_msg_close(&payload);
+        wk->rep.dropped_data_overwritten++;
+        return;
+    }
+
+    wk->hdr.flags = lz4 ? CAMARENA_FRAME_LZ4 : 0;
+    camarena_frame_header_encode(&wk->hdr, wk->data_hdr_bytes);
+    wk->hdr.flags = 0;
+    /* With ZMQ_XPUB_NODROP a full queue refuses the first part, and then
+     * nothing of the message is sent. */
+    if (zmq_send(wk->data, wk->data_topic, wk->data_topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&payload);
+        wk->rep.dropped_data_queue++;
+        return;
+    }
+    if (zmq_send(wk->data, wk->data_hdr_bytes, sizeof wk->data_hdr_bytes, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_msg_send(&payload, wk->data, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&payload);
+        wk->rep.dropped_data_queue++;
+        return;
+    }
+    wk->rep.data_frames++;
+    wk->rep.data_bytes += len;
+    if (!lz4)
+        wk->rep.data_raw_frames++;
+    data_bucket_take(&wk->bucket, wk->data_topic_len + sizeof wk->data_hdr_bytes + len);
+}
+
 static void frame_complete(struct worker *wk)
 {
     uint64_t rt = now_ns(CLOCK_REALTIME);
@@ -450,6 +567,7 @@ static void frame_complete(struct worker *wk)
     wk->rep.head_seq = f;
     wk->rep.last_frame_monotonic_ns = mono;
     frame_notify(wk, f, rt, mono);
+    data_publish(wk, f);
 }
 
 /* FFmpeg's stdout ended: a frame cut short is abandoned, never committed. */
@@ -501,6 +619,8 @@ static void report_send(struct worker *wk)
     wk->rep.size = sizeof wk->rep;
     wk->rep.ffmpeg_pid = (wk->pid > 0 && !wk->reaped) ? wk->pid : 0;
     wk->rep.decimation = wk->decimation;
+    wk->rep.data_subscribed = data_subs_any(&wk->subs);
+    wk->rep.hold = wk->hold;
     if (zmq_send(wk->wrk, "report", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(wk->wrk, &wk->rep, sizeof wk->rep, ZMQ_DONTWAIT) < 0)
         wlog(WORKER_LOG_DEBUG, "report not sent: %s", zmq_strerror(zmq_errno()));
@@ -559,6 +679,12 @@ static void commands_read(struct worker *wk)
                 wk->decimation = d;
                 wk->phase = 0;
             }
+        } else if (vlen == 4 && memcmp(verb, "hold", 4) == 0 && n == 2 && zmq_msg_size(&parts[1]) == 1 &&
+                   *(const uint8_t *)zmq_msg_data(&parts[1]) <= 1) {
+            bool hold = *(const uint8_t *)zmq_msg_data(&parts[1]) == 1;
+            if (hold != wk->hold)
+                wlog(WORKER_LOG_INFO, "data/ publishing %s", hold ? "held" : "released");
+            wk->hold = hold;
         } else {
             wlog(WORKER_LOG_DEBUG, "ignored a command of %zu bytes", vlen);
         }
@@ -567,22 +693,22 @@ static void commands_read(struct worker *wk)
     }
 }
 
-/* Subscriptions relayed by camarenad: "\x01topic" or "\x00topic". Only those
- * that match data/<camera>/ matter (a later issue compresses data on demand). */
-static void subscriptions_read(struct worker *wk)
+/* Subscriptions relayed by camarenad: "\x01prefix" or "\x00prefix". Both
+ * XPUBs receive the same ones and both must be read, or they pile up in
+ * ZeroMQ. Only the socket that sends data/ (the frame/ one with --data off,
+ * so that the report still says whether anyone subscribes) feeds wk->subs:
+ * once its XPUB has passed a subscription up, its filter lets data/ through. */
+static void subscriptions_read(struct worker *wk, void *sock, bool track)
 {
     char buf[TOPIC_MAX + 1];
     int n;
-    while ((n = zmq_recv(wk->up, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
-        if (n < 1 || (buf[0] != 0 && buf[0] != 1))
+    while ((n = zmq_recv(sock, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
+        /* A longer prefix (cut to the buffer) cannot be a prefix of the topic. */
+        if (!track || (size_t)n > sizeof buf)
             continue;
-        size_t tlen = (size_t)n - 1;
-        if (tlen > wk->data_topic_len || memcmp(buf + 1, wk->data_topic, tlen) != 0)
-            continue;
-        wk->data_subs += buf[0] == 1 ? 1 : -1;
-        if (wk->data_subs < 0)
-            wk->data_subs = 0;
-        wlog(WORKER_LOG_DEBUG, "data/ subscribers: %d", wk->data_subs);
+        if (data_subs_feed(&wk->subs, buf, (size_t)n) == 1)
+            wlog(WORKER_LOG_INFO, "%s", data_subs_any(&wk->subs) ? "data/ subscribed: publishing compressed frames"
+                                                                 : "no data/ subscriber left");
     }
 }
 
@@ -609,9 +735,23 @@ static int sockets_open(struct worker *wk)
      * EAGAIN and the drop is counted. */
     zmq_setsockopt(wk->up, ZMQ_XPUB_NODROP, &one, sizeof one);
     zmq_setsockopt(wk->wrk, ZMQ_ROUTING_ID, c->camera, strlen(c->camera));
+    if (wk->lz4) {
+        wk->data = zmq_socket(wk->zctx, ZMQ_XPUB);
+        if (!wk->data) {
+            fail(wk, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        int hwm = data_queue_hwm(wk->data_msg_max);
+        zmq_setsockopt(wk->data, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(wk->data, ZMQ_XPUB_NODROP, &one, sizeof one);
+        zmq_setsockopt(wk->data, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        wk->rep.data_queue_bytes_max = data_queue_bytes_max(hwm, wk->data_msg_max);
+        wlog(WORKER_LOG_DEBUG, "data/ queue: %d messages, at most %llu bytes", hwm,
+             (unsigned long long)wk->rep.data_queue_bytes_max);
+    }
 
     if (ipc_endpoint(ep, sizeof ep, c->runtime_dir, c->instance, IPC_UP) < 0 ||
-        zmq_connect(wk->up, ep) < 0) {
+        zmq_connect(wk->up, ep) < 0 || (wk->data && zmq_connect(wk->data, ep) < 0)) {
         fail(wk, "connect %s: %s", ep, zmq_strerror(zmq_errno()));
         return -1;
     }
@@ -627,11 +767,13 @@ static void sockets_close(struct worker *wk)
 {
     if (wk->up)
         zmq_close(wk->up);
+    if (wk->data)
+        zmq_close(wk->data);
     if (wk->wrk)
         zmq_close(wk->wrk);
     if (wk->zctx)
         zmq_ctx_term(wk->zctx);
-    wk->up = wk->wrk = wk->zctx = NULL;
+    wk->up = wk->data = wk->wrk = wk->zctx = NULL;
 }
 
 /* ---- setup, loop, end ------------------------------------------------- */
@@ -694,6 +836,29 @@ static int arena_open(struct worker *wk)
     return 0;
 }
 
+/* Sizes data/'s buffer once, for the camera's frame size. With --data off,
+ * or a frame LZ4 cannot take in one block, the worker publishes no data/. */
+static int data_open(struct worker *wk)
+{
+    const struct worker_config *c = wk->cfg;
+    data_subs_init(&wk->subs, wk->data_topic, wk->data_topic_len);
+    wk->data_msg_max = wk->data_topic_len + CAMARENA_FRAME_HEADER_SIZE + (uint64_t)wk->frame_size;
+    data_bucket_init(&wk->bucket, c->data_rate, wk->data_msg_max);
+    if (!c->data)
+        return 0;
+    if (wk->frame_size > LZ4_MAX_INPUT_SIZE) {
+        wlog(WORKER_LOG_WARN, "frames of %u bytes are too large for LZ4: no data/ messages", wk->frame_size);
+        return 0;
+    }
+    wk->lz4_bound = LZ4_compressBound((int)wk->frame_size);
+    wk->lz4 = malloc((size_t)wk->lz4_bound);
+    if (!wk->lz4) {
+        fail(wk, "cannot allocate %d bytes for LZ4", wk->lz4_bound);
+        return -1;
+    }
+    return 0;
+}
+
 /* True once FFmpeg is gone and its output is read to the end. */
 static bool ffmpeg_done(const struct worker *wk)
 {
@@ -703,20 +868,24 @@ static bool ffmpeg_done(const struct worker *wk)
 static int loop_run(struct worker *wk)
 {
     while (!ffmpeg_done(wk)) {
-        zmq_pollitem_t items[5] = {
+        zmq_pollitem_t items[6] = {
             { .socket = wk->wrk, .events = ZMQ_POLLIN },
             { .socket = wk->up, .events = ZMQ_POLLIN },
             { .fd = wk->sigfd, .events = ZMQ_POLLIN },
-            { .fd = wk->out_fd, .events = ZMQ_POLLIN },
-            { .fd = wk->err_fd, .events = ZMQ_POLLIN },
         };
         int count = 3;
-        int out_i = -1, err_i = -1;
-        if (wk->out_fd >= 0)
+        int out_i = -1, err_i = -1, data_i = -1;
+        if (wk->out_fd >= 0) {
+            items[count] = (zmq_pollitem_t){ .fd = wk->out_fd, .events = ZMQ_POLLIN };
             out_i = count++;
+        }
         if (wk->err_fd >= 0) {
-            items[count] = items[4];
+            items[count] = (zmq_pollitem_t){ .fd = wk->err_fd, .events = ZMQ_POLLIN };
             err_i = count++;
+        }
+        if (wk->data) {
+            items[count] = (zmq_pollitem_t){ .socket = wk->data, .events = ZMQ_POLLIN };
+            data_i = count++;
         }
 
         uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -742,7 +911,9 @@ static int loop_run(struct worker *wk)
         if (items[0].revents)
             commands_read(wk);
         if (items[1].revents)
-            subscriptions_read(wk);
+            subscriptions_read(wk, wk->up, !wk->data);
+        if (data_i >= 0 && items[data_i].revents)
+            subscriptions_read(wk, wk->data, true);
 
         now = now_ns(CLOCK_MONOTONIC);
         if (wk->kill_at_ns && now >= wk->kill_at_ns) {
@@ -817,6 +988,16 @@ static void log_cpu(const struct worker *wk)
          (unsigned long long)reads, (unsigned long long)wk->rep.frames, (unsigned long long)wk->rep.dropped_notify,
          us / 1000, (ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec) / 1000,
          (ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec) / 1000, reads ? us / (double)reads : 0.0);
+    const struct ipc_report *r = &wk->rep;
+    if (r->compressed_frames == 0 && r->dropped_data_hold == 0 && r->dropped_data_rate == 0)
+        return;
+    wlog(WORKER_LOG_INFO, "data/: %llu sent (%llu raw), %llu payload bytes; %llu compressed, ratio %.2f; "
+         "dropped: rate %llu, hold %llu, queue %llu, overwritten %llu",
+         (unsigned long long)r->data_frames, (unsigned long long)r->data_raw_frames,
+         (unsigned long long)r->data_bytes, (unsigned long long)r->compressed_frames,
+         r->compressed_out_bytes ? (double)r->compressed_in_bytes / (double)r->compressed_out_bytes : 0.0,
+         (unsigned long long)r->dropped_data_rate, (unsigned long long)r->dropped_data_hold,
+         (unsigned long long)r->dropped_data_queue, (unsigned long long)r->dropped_data_overwritten);
 }
 
 int worker_run(const struct worker_config *c)
@@ -846,7 +1027,7 @@ int worker_run(const struct worker_config *c)
 
     /* FFmpeg is forked before ZeroMQ starts its threads, so that the child
      * is a copy of a single-threaded process. */
-    if (signals_open(wk) < 0 || arena_open(wk) < 0)
+    if (signals_open(wk) < 0 || arena_open(wk) < 0 || data_open(wk) < 0)
         goto out;
     if (ffmpeg_start(wk, &exec_failed) < 0) {
         code = exec_failed ? IPC_EXIT_EXEC : IPC_EXIT_FAILURE;
@@ -878,6 +1059,8 @@ out:
         arena_writer_close(&wk->w);
     if (wk->sigfd >= 0)
         close(wk->sigfd);
+    free(wk->lz4);
+    wk->lz4 = NULL;
     log_cpu(wk);
     wlog(code == IPC_EXIT_STOPPED ? WORKER_LOG_INFO : WORKER_LOG_WARN, "exiting with status %d", code);
     return code;

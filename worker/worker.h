@@ -3,7 +3,9 @@
  * The worker runs FFmpeg (worker/ffargs.h), reads each raw frame from its
  * stdout straight into the next slot of the camera's ring (arena/writer.h),
  * commits it and announces it with a frame/ message on an XPUB connected to
- * camarenad's <name>.up. A DEALER connected to <name>.wrk carries reports up
+ * camarenad's <name>.up. While someone subscribes to data/<camera>/, it also
+ * publishes the frame, LZ4-compressed, on a second XPUB (worker/data.h and
+ * "data/" in worker.c). A DEALER connected to <name>.wrk carries reports up
  * and commands down (ipc/proto.h). Signals only wake the one poll loop. */
 #ifndef CAMARENA_WORKER_WORKER_H
 #define CAMARENA_WORKER_WORKER_H
@@ -28,6 +30,8 @@ struct worker_config {
     int status_fd;               /* where struct ipc_exit goes, -1 for nowhere */
     uint32_t report_ms;          /* report interval, >= 1 */
     enum worker_log_level log_level;
+    bool data;                   /* may publish data/<camera>/ (--data on|off, default on) */
+    uint64_t data_rate;          /* bytes per second of data/ messages, 0 = no limit */
     char *const *input_options;  /* words before -i */
     size_t input_option_count;
 };
