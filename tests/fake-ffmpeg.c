@@ -29,6 +29,8 @@
  *                       also while stalled
  *   content=pattern     (default) the stream of tests/fakeframe.h
  *   content=random      the stream seeded by counter ^ a random salt
+ *   content=flat        bytes 8 .. S-9 all 0x80 (one grey, compressible);
+ *                       the counter and the checksum still hold
  *   start=N             the first frame's counter (default 1)
  *
  * Exit status: 0 after frames=N or when the reader goes away (EPIPE), 1 for
@@ -65,6 +67,7 @@ struct fake {
     char message[1024];
     double grow;            /* bytes per second */
     bool random;
+    bool flat;
     uint64_t start;
 };
 
@@ -172,6 +175,8 @@ static void parse_option(struct fake *f, char *key, char *value)
     if (strcmp(key, "content") == 0) {
         if (strcmp(value, "random") == 0)
             f->random = true;
+        else if (strcmp(value, "flat") == 0)
+            f->flat = true;
         else if (strcmp(value, "pattern") != 0)
             die_usage("bad content '%s'", value);
         return;
@@ -320,6 +325,16 @@ static void sleep_until(struct timespec *deadline, double period)
         ;
 }
 
+/* A frame of one grey, with the counter and checksum of tests/fakeframe.h,
+ * so that fakeframe_check(..., pattern 0, ...) accepts it. */
+static void flat_fill(uint8_t *buf, size_t size, uint64_t n)
+{
+    memcpy(buf, &n, 8);
+    memset(buf + 8, 0x80, size - 16);
+    uint64_t h = fakeframe_fnv1a(buf, size - 8);
+    memcpy(buf + size - 8, &h, 8);
+}
+
 static void crash(int sig)
 {
     struct rlimit none = { 0, 0 };
@@ -368,7 +383,10 @@ int main(int argc, char **argv)
                 nanosleep(&tenth, NULL);
             }
         }
-        fakeframe_fill(frame, size, f.start + written, salt);
+        if (f.flat)
+            flat_fill(frame, size, f.start + written);
+        else
+            fakeframe_fill(frame, size, f.start + written, salt);
         if (written == f.half_after) {
             write_full(frame, size / 2);
             if (f.half_exit >= 0)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lz4.h>
 #include <zmq.h>
 
 #include "arena/arena.h"
@@ -32,6 +33,7 @@
 #include "camarena.h"
 #include "ipc/proto.h"
 #include "tests/fakeframe.h"
+#include "worker/data.h"
 #include "worker/ffargs.h"
 #include "worker/linering.h"
 #include "worker/worker.h"
@@ -245,6 +247,144 @@ static void test_config_refuses(void **state)
     assert_int_equal(worker_config_parse(&c, ARGC(unknown), unknown, err, sizeof err), -EINVAL);
 }
 
+/* ---- data/: subscriptions, the token bucket, the queue bound ------------ */
+
+static int subs_feed(struct data_subs *s, const char *msg)
+{
+    /* msg is "+prefix" or "-prefix". */
+    char buf[128];
+    size_t len = strlen(msg);
+    buf[0] = msg[0] == '+' ? 1 : 0;
+    memcpy(buf + 1, msg + 1, len - 1);
+    return data_subs_feed(s, buf, len);
+}
+
+static void test_data_subs_prefixes(void **state)
+{
+    (void)state;
+    struct data_subs s;
+    data_subs_init(&s, "data/cam0/", 10);
+    assert_false(data_subs_any(&s));
+
+    /* Prefixes of other topics, and longer ones, do not match. */
+    assert_int_equal(subs_feed(&s, "+frame/"), 0);
+    assert_int_equal(subs_feed(&s, "+data/cam1/"), 0);
+    assert_int_equal(subs_feed(&s, "+data/cam0/x"), 0);
+    assert_int_equal(subs_feed(&s, "+data/cam01/"), 0);
+    assert_false(data_subs_any(&s));
+
+    /* The topic itself, and then a shorter prefix that also matches. */
+    assert_int_equal(subs_feed(&s, "+data/cam0/"), 1);
+    assert_true(data_subs_any(&s));
+    assert_int_equal(subs_feed(&s, "+data/"), 0);
+    assert_int_equal(subs_feed(&s, "+data/"), 0); /* repeated: changes nothing */
+    assert_int_equal(subs_feed(&s, "-data/cam0/"), 0);
+    assert_true(data_subs_any(&s));               /* data/ still holds it */
+    assert_int_equal(subs_feed(&s, "-data/cam0/"), 0);
+    assert_int_equal(subs_feed(&s, "-data/"), 1);
+    assert_false(data_subs_any(&s));
+    assert_int_equal(subs_feed(&s, "-data/"), 0);  /* an extra one cannot go below none */
+
+    /* "" subscribes to everything, data/ included. */
+    assert_int_equal(subs_feed(&s, "+"), 1);
+    assert_true(data_subs_any(&s));
+    assert_int_equal(subs_feed(&s, "-"), 1);
+    assert_false(data_subs_any(&s));
+
+    /* Not a subscription message. */
+    assert_int_equal(data_subs_feed(&s, "\x02x", 2), -EINVAL);
+    assert_int_equal(data_subs_feed(&s, "", 0), -EINVAL);
+}
+
+static void test_data_bucket(void **state)
+{
+    (void)state;
+    struct data_bucket b;
+    const uint64_t ms = 1000000;
+
+    data_bucket_init(&b, 0, 100);
+    for (int i = 0; i < 10; i++) {
+        assert_true(data_bucket_allows(&b, 1, 1u << 30));
+        data_bucket_take(&b, 1u << 30);
+    }
+
+    /* 1000 B/s, messages of up to 100 bytes: a one-second bucket, full at start. */
+    data_bucket_init(&b, 1000, 100);
+    assert_true(b.size == 1000);
+    uint64_t t = 5000 * ms, sent = 0;
+    for (int i = 0; i < 10; i++) {
+        assert_true(data_bucket_allows(&b, t, 100));
+        data_bucket_take(&b, 100);
+        sent += 100;
+    }
+    assert_false(data_bucket_allows(&b, t, 100));
+    assert_false(data_bucket_allows(&b, t + 99 * ms, 100));
+    assert_true(data_bucket_allows(&b, t + 100 * ms, 100));
+    /* A clock that goes back refills nothing. */
+    data_bucket_take(&b, 100);
+    assert_false(data_bucket_allows(&b, t, 100));
+    /* Refills stop at the size. */
+    assert_true(data_bucket_allows(&b, t + 3600000 * ms, 1000));
+    assert_false(data_bucket_allows(&b, t + 3600000 * ms, 1001));
+
+    /* Over any span the bucket lets through at most rate x span + size. */
+    data_bucket_init(&b, 1000, 100);
+    t = 1;
+    sent = 0;
+    for (int i = 0; i < 1000; i++, t += 10 * ms) {
+        if (data_bucket_allows(&b, t, 70)) {
+            data_bucket_take(&b, 70);
+            sent += 70;
+        }
+    }
+    assert_true(sent <= 1000 * 9.99 + 1000);
+    assert_true(sent >= 1000 * 9.99 - 70);
+
+    /* A rate below one message a second: the bucket holds the largest message. */
+    data_bucket_init(&b, 10, 500);
+    assert_true(b.size == 500);
+    assert_true(data_bucket_allows(&b, 1, 500));
+}
+
+static void test_data_queue_bound(void **state)
+{
+    (void)state;
+    uint64_t vga = 10 + 64 + 640 * 480 * 3;
+    int hwm = data_queue_hwm(vga);
+    assert_int_equal(hwm, 8);
+    assert_true(data_queue_bytes_max(hwm, vga) <= DATA_QUEUE_BUDGET);
+    assert_int_equal(data_queue_bytes_max(hwm, vga), 9 * vga);
+    assert_int_equal(data_queue_hwm(1000), DATA_QUEUE_BUDGET / 1000 - 1);
+    /* A frame larger than the budget still gets its 2 messages in the queue. */
+    assert_int_equal(data_queue_hwm(3840 * 2160 * 3), DATA_QUEUE_MIN);
+    assert_int_equal(data_queue_bytes_max(DATA_QUEUE_MIN, 100), 300);
+}
+
+static void test_config_data(void **state)
+{
+    (void)state;
+    struct worker_config c;
+    char err[256];
+    char *dflt[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                     "--url", "u", "--fps", "10", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(dflt), dflt, err, sizeof err), 0);
+    assert_true(c.data);
+    assert_int_equal(c.data_rate, 0);
+    char *set[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                    "--url", "u", "--fps", "10", "--data", "off", "--data-rate", "12500000000", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(set), set, err, sizeof err), 0);
+    assert_false(c.data);
+    assert_int_equal(c.data_rate, 12500000000ull);
+    char *bad[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                    "--url", "u", "--fps", "10", "--data", "yes", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(bad), bad, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "--data"));
+    char *rate[] = { "w", "--instance", "i", "--camera", "c", "--runtime-dir", "/r", "--ffmpeg", "f",
+                     "--url", "u", "--fps", "10", "--data-rate", "-1", NULL };
+    assert_int_equal(worker_config_parse(&c, ARGC(rate), rate, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "--data-rate"));
+}
+
 /* ---- process tests: a camarenad of our own ------------------------------ */
 
 struct fx {
@@ -314,7 +454,8 @@ static int fx_setup(void **state)
     assert_int_equal(zmq_bind(fx->up, ep), 0);
     assert_int_equal(ipc_endpoint(ep, sizeof ep, fx->dir, fx->instance, IPC_WRK), 0);
     assert_int_equal(zmq_bind(fx->wrk, ep), 0);
-    assert_int_equal(zmq_send(fx->up, "\x01", 1, 0), 1); /* subscribe to everything */
+    /* Every frame/ notification; data/ only in the tests that subscribe to it. */
+    assert_int_equal(zmq_send(fx->up, "\x01" "frame/", 7, 0), 7);
     *state = fx;
     return 0;
 }
@@ -343,9 +484,10 @@ static int fx_teardown(void **state)
     return 0;
 }
 
-/* Starts the worker on url, in a process group of its own as camarenad does. */
-static void worker_start_lavfi(struct fx *fx, const char *ffmpeg, const char *url, const char *fps,
-                               const char *decimation, bool lavfi)
+/* Starts the worker on url, in a process group of its own as camarenad does,
+ * with the arguments in extra (NULL-terminated, or NULL) added. */
+static void worker_start_args(struct fx *fx, const char *ffmpeg, const char *url, const char *fps,
+                              const char *decimation, bool lavfi, char *const *extra)
 {
     char worker[PATH_MAX + 32], fake[PATH_MAX + 32], fdbuf[16];
     int sp[2];
@@ -363,11 +505,16 @@ static void worker_start_lavfi(struct fx *fx, const char *ffmpeg, const char *ur
         setpgid(0, 0);
         fcntl(sp[1], F_SETFD, 0);
         snprintf(fdbuf, sizeof fdbuf, "%d", sp[1]);
-        char *argv[] = { worker, "--instance", fx->instance, "--camera", "cam0", "--index", "0",
-                         "--runtime-dir", fx->dir, "--ffmpeg", ffmpeg ? (char *)ffmpeg : fake,
-                         "--url", (char *)url, "--fps", (char *)fps, "--decimation", (char *)decimation,
-                         "--status-fd", fdbuf, "--report-ms", "50", "--log-level", "warn",
-                         lavfi ? "--lavfi" : NULL, NULL };
+        char *argv[64] = { worker, "--instance", fx->instance, "--camera", "cam0", "--index", "0",
+                           "--runtime-dir", fx->dir, "--ffmpeg", ffmpeg ? (char *)ffmpeg : fake,
+                           "--url", (char *)url, "--fps", (char *)fps, "--decimation", (char *)decimation,
+                           "--status-fd", fdbuf, "--report-ms", "50", "--log-level", "warn" };
+        int argc = 23;
+        if (lavfi)
+            argv[argc++] = "--lavfi";
+        for (int i = 0; extra && extra[i] && argc < 63; i++)
+            argv[argc++] = extra[i];
+        argv[argc] = NULL;
         execv(worker, argv);
         _exit(99);
     }
@@ -375,9 +522,15 @@ static void worker_start_lavfi(struct fx *fx, const char *ffmpeg, const char *ur
     fx->worker = pid;
 }
 
+static void worker_start_lavfi(struct fx *fx, const char *ffmpeg, const char *url, const char *fps,
+                               const char *decimation, bool lavfi)
+{
+    worker_start_args(fx, ffmpeg, url, fps, decimation, lavfi, NULL);
+}
+
 static void worker_start(struct fx *fx, const char *ffmpeg, const char *url, const char *fps, const char *decimation)
 {
-    worker_start_lavfi(fx, ffmpeg, url, fps, decimation, false);
+    worker_start_args(fx, ffmpeg, url, fps, decimation, false, NULL);
 }
 
 /* Waits for the worker to end (an event that must happen; the bound only
@@ -438,12 +591,18 @@ static int wrk_recv(struct fx *fx, char verb[16], void *body, size_t bodylen, si
 
 typedef int report_pred(const struct ipc_report *r, const void *arg);
 
-/* Receives reports until pred holds; returns that report. */
+/* Receives reports until pred holds; returns that report. Meanwhile the
+ * XSUB is given a turn, as camarenad's poll loop gives it: ZeroMQ attaches a
+ * worker's connection, and sends it the subscriptions made before, only
+ * when the application next calls into the socket. */
 static void report_until(struct fx *fx, struct ipc_report *out, report_pred *pred, const void *arg)
 {
     for (int i = 0; i < 2000; i++) {
         char verb[16];
         size_t got;
+        int events;
+        size_t elen = sizeof events;
+        zmq_getsockopt(fx->up, ZMQ_EVENTS, &events, &elen);
         int parts = wrk_recv(fx, verb, out, sizeof *out, &got);
         assert_int_equal(parts, 3);
         assert_string_equal(verb, "report");
@@ -795,6 +954,305 @@ static void test_real_ffmpeg_lavfi_color(void **state)
     }
 }
 
+/* ---- process tests of data/ ---------------------------------------------- */
+
+static void subscribe(struct fx *fx, bool on, const char *prefix)
+{
+    char buf[64];
+    size_t len = strlen(prefix);
+    buf[0] = on ? 1 : 0;
+    memcpy(buf + 1, prefix, len);
+    assert_int_equal(zmq_send(fx->up, buf, len + 1, 0), (int)len + 1);
+}
+
+/* Receives one data/cam0/ message (the test subscribes to nothing else):
+ * its header in h, its payload in buf. Returns the payload's size. */
+static size_t data_recv(struct fx *fx, struct camarena_frame_header *h, void *buf, size_t buflen)
+{
+    char topic[64];
+    uint8_t raw[128];
+    int more = 0;
+    size_t len = sizeof more;
+    int n = zmq_recv(fx->up, topic, sizeof topic, 0);
+    if (n < 0)
+        fail_msg("no data/ message: %s", zmq_strerror(zmq_errno()));
+    assert_int_equal(n, strlen("data/cam0/"));
+    assert_memory_equal(topic, "data/cam0/", n);
+    n = zmq_recv(fx->up, raw, sizeof raw, 0);
+    assert_int_equal(n, CAMARENA_FRAME_HEADER_SIZE);
+    assert_int_equal(camarena_frame_header_decode(raw, (size_t)n, h), 0);
+    assert_int_equal(zmq_getsockopt(fx->up, ZMQ_RCVMORE, &more, &len), 0);
+    assert_true(more);
+    n = zmq_recv(fx->up, buf, buflen, 0);
+    assert_true(n >= 0 && (size_t)n <= buflen);
+    assert_int_equal(zmq_getsockopt(fx->up, ZMQ_RCVMORE, &more, &len), 0);
+    assert_false(more);
+    assert_int_equal(h->generation, fx->arena.header->generation);
+    assert_int_equal(h->slot, (h->frame_seq - 1) % SLOTS);
+    assert_int_equal(h->frame_size, fx->frame_size);
+    assert_int_equal(h->width, WIDTH);
+    assert_int_equal(h->height, HEIGHT);
+    assert_string_equal(h->pix_fmt, "bgr24");
+    return (size_t)n;
+}
+
+/* Copies frame f out of the arena with the reader's seqlock. Returns 1, or
+ * 0 if f is not (or no longer) in its slot. */
+static int arena_frame_copy(struct fx *fx, uint64_t f, uint8_t *out)
+{
+    struct arena_camera_desc *d = arena_desc(&fx->arena, 0);
+    uint32_t s = (uint32_t)((f - 1) % d->slot_count);
+    struct arena_slot *h = slot_hdr(fx, s);
+    if (atomic_load_explicit(&h->seq, memory_order_acquire) != 2 * f)
+        return 0;
+    memcpy(out, fx->arena.base + d->data_offset + (uint64_t)s * d->slot_stride, fx->frame_size);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&h->seq, memory_order_relaxed) == 2 * f;
+}
+
+#define FRAME_BYTES (WIDTH * HEIGHT * 3)
+#define PAYLOAD_MAX (FRAME_BYTES + FRAME_BYTES / 255 + 16) /* LZ4_compressBound(FRAME_BYTES) */
+
+/* Receives data/ messages until compared frames matched the arena's bytes
+ * for the same frame_seq (frames the ring no longer holds are passed over);
+ * pattern: the fake's default content, checked as such. Returns how many of
+ * the messages received were LZ4 blocks. */
+static int data_match_arena(struct fx *fx, int compared, bool pattern)
+{
+    static uint8_t payload[PAYLOAD_MAX], frame[FRAME_BYTES], arena[FRAME_BYTES];
+    int matched = 0, lz4 = 0;
+    for (int i = 0; i < 2000 && matched < compared; i++) {
+        struct camarena_frame_header h;
+        size_t n = data_recv(fx, &h, payload, sizeof payload);
+        if (h.flags & CAMARENA_FRAME_LZ4) {
+            assert_int_equal(h.flags, CAMARENA_FRAME_LZ4);
+            assert_true(n < FRAME_BYTES);
+            assert_int_equal(LZ4_decompress_safe((const char *)payload, (char *)frame, (int)n, FRAME_BYTES),
+                             FRAME_BYTES);
+            lz4++;
+        } else {
+            assert_int_equal(h.flags, 0);
+            assert_int_equal(n, FRAME_BYTES);
+            memcpy(frame, payload, n);
+        }
+        uint64_t counter;
+        assert_int_equal(fakeframe_check(frame, FRAME_BYTES, pattern, &counter), FAKEFRAME_OK);
+        assert_int_equal(counter, h.frame_seq); /* one run of the fake: it counts as the arena does */
+        if (!arena_frame_copy(fx, h.frame_seq, arena))
+            continue;
+        assert_memory_equal(frame, arena, FRAME_BYTES);
+        matched++;
+    }
+    assert_int_equal(matched, compared);
+    return lz4;
+}
+
+static int data_frames_at_least(const struct ipc_report *r, const void *arg)
+{
+    return r->data_frames >= *(const uint64_t *)arg;
+}
+
+static int subscribed_frames(const struct ipc_report *r, const void *arg)
+{
+    return r->data_subscribed == *(const uint32_t *)arg && r->frames >= 20;
+}
+
+static void stop_worker(struct fx *fx)
+{
+    struct ipc_exit ex;
+    command_send(fx, "stop", NULL, 0);
+    assert_int_equal(worker_wait(fx), IPC_EXIT_STOPPED);
+    status_read(fx, &ex);
+    assert_int_equal(ex.code, IPC_EXIT_STOPPED);
+}
+
+/* With nobody subscribed to data/ the worker compresses nothing. */
+static void test_data_nothing_without_subscriber(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    uint64_t want = 60;
+
+    worker_start(fx, NULL, "fake:rate=400&content=flat", "25", "1");
+    report_until(fx, &rep, frames_at_least, &want);
+    assert_int_equal(rep.data_subscribed, 0);
+    assert_int_equal(rep.compressed_frames, 0);
+    assert_int_equal(rep.compressed_in_bytes, 0);
+    assert_int_equal(rep.data_frames, 0);
+    assert_int_equal(rep.data_bytes, 0);
+    assert_int_equal(rep.dropped_data_rate + rep.dropped_data_hold + rep.dropped_data_queue +
+                     rep.dropped_data_overwritten, 0);
+    assert_int_equal(rep.hold, 0);
+    uint64_t msg = strlen("data/cam0/") + CAMARENA_FRAME_HEADER_SIZE + FRAME_BYTES;
+    assert_int_equal(rep.data_queue_bytes_max, data_queue_bytes_max(data_queue_hwm(msg), msg));
+    stop_worker(fx);
+}
+
+/* Compressible frames arrive as LZ4 blocks whose bytes are the arena's; a
+ * second matching prefix keeps them coming until both are gone. */
+static void test_data_flat_is_compressed(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep, r0;
+    uint32_t yes = 1, no = 0;
+
+    subscribe(fx, false, "frame/");
+    subscribe(fx, true, "data/cam0/");
+    worker_start(fx, NULL, "fake:rate=50&content=flat", "25", "1");
+    assert_int_equal(data_match_arena(fx, 10, false), 10);
+    report_until(fx, &rep, subscribed_frames, &yes);
+    assert_true(rep.compressed_frames > 0);
+    assert_int_equal(rep.data_raw_frames, 0);
+    assert_true(rep.compressed_out_bytes * 10 < rep.compressed_in_bytes);
+
+    /* data/ covers data/cam0/: dropping data/cam0/ alone changes nothing. */
+    subscribe(fx, true, "data/");
+    subscribe(fx, false, "data/cam0/");
+    uint64_t want = rep.compressed_frames + 10;
+    for (;;) {
+        report_until(fx, &rep, any_report, NULL);
+        assert_int_equal(rep.data_subscribed, 1);
+        if (rep.compressed_frames >= want)
+            break;
+    }
+    subscribe(fx, false, "data/");
+    report_until(fx, &r0, subscribed_frames, &no);
+    want = r0.frames + 20;
+    report_until(fx, &rep, frames_at_least, &want);
+    assert_int_equal(rep.compressed_frames, r0.compressed_frames);
+    assert_int_equal(rep.data_frames, r0.data_frames);
+    stop_worker(fx);
+}
+
+/* Frames LZ4 cannot shrink go raw, flag clear, bytes as in the arena. */
+static void test_data_random_is_raw(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    uint32_t yes = 1;
+
+    subscribe(fx, false, "frame/");
+    subscribe(fx, true, "data/cam0/");
+    worker_start(fx, NULL, "fake:rate=50&content=random", "25", "1");
+    assert_int_equal(data_match_arena(fx, 10, false), 0);
+    report_until(fx, &rep, subscribed_frames, &yes);
+    assert_true(rep.data_frames >= 10);
+    assert_int_equal(rep.data_raw_frames, rep.data_frames);
+    assert_true(rep.compressed_frames >= rep.data_frames);
+    assert_int_equal(rep.data_bytes, rep.data_frames * FRAME_BYTES);
+    stop_worker(fx);
+}
+
+/* --data off: subscribed, and still nothing compressed or sent. */
+static void test_data_off(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    uint32_t yes = 1;
+    char *extra[] = { "--data", "off", NULL };
+
+    subscribe(fx, true, "data/cam0/");
+    worker_start_args(fx, NULL, "fake:rate=400&content=flat", "25", "1", false, extra);
+    report_until(fx, &rep, subscribed_frames, &yes);
+    uint64_t want = rep.frames + 40;
+    report_until(fx, &rep, frames_at_least, &want);
+    assert_int_equal(rep.data_subscribed, 1);
+    assert_int_equal(rep.compressed_frames, 0);
+    assert_int_equal(rep.data_frames, 0);
+    assert_int_equal(rep.data_queue_bytes_max, 0);
+    stop_worker(fx);
+}
+
+/* --data-rate: the bytes sent over frames captured within T seconds stay
+ * within rate x T + the bucket, measured on the frames' own capture times. */
+static void test_data_rate_limit(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report rep;
+    static uint8_t payload[PAYLOAD_MAX];
+    const uint64_t rate = 100000, msg = strlen("data/cam0/") + CAMARENA_FRAME_HEADER_SIZE + FRAME_BYTES;
+    const uint64_t bucket = rate > msg ? rate : msg;
+    char *extra[] = { "--data-rate", "100000", NULL };
+
+    subscribe(fx, false, "frame/");
+    subscribe(fx, true, "data/cam0/");
+    /* 400 frames/s of 9 KiB random frames, sent raw: 3.7 MB/s offered. */
+    worker_start_args(fx, NULL, "fake:rate=400&content=random", "25", "1", false, extra);
+    uint64_t first = 0, last = 0, sent = 0, prev_seq = 0;
+    for (int i = 0; i < 30; i++) {
+        struct camarena_frame_header h;
+        size_t n = data_recv(fx, &h, payload, sizeof payload);
+        assert_true(h.frame_seq > prev_seq);
+        prev_seq = h.frame_seq;
+        if (i == 0)
+            first = h.capture_monotonic_ns;
+        last = h.capture_monotonic_ns;
+        sent += strlen("data/cam0/") + CAMARENA_FRAME_HEADER_SIZE + n;
+        double budget = (double)rate * (double)(last - first) / 1e9 + (double)bucket;
+        if ((double)sent > budget)
+            fail_msg("%llu bytes in %.3f s of frames: over %.0f", (unsigned long long)sent,
+                     (double)(last - first) / 1e9, budget);
+    }
+    uint64_t received = 30;
+    report_until(fx, &rep, data_frames_at_least, &received);
+    assert_true(rep.dropped_data_rate > 0);
+    stop_worker(fx);
+}
+
+static int hold_is(const struct ipc_report *r, const void *arg)
+{
+    return r->hold == *(const uint32_t *)arg;
+}
+
+static int held_at_least(const struct ipc_report *r, const void *arg)
+{
+    return r->dropped_data_hold >= *(const uint64_t *)arg;
+}
+
+static int data_frames_above(const struct ipc_report *r, const void *arg)
+{
+    return r->data_frames > *(const uint64_t *)arg;
+}
+
+/* "hold" 1 stops data/ (each frame counted), "hold" 0 resumes it. */
+static void test_data_hold(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_report r1, r2, r3;
+    static uint8_t payload[PAYLOAD_MAX];
+    struct camarena_frame_header h;
+    uint8_t on = 1, off = 0;
+    uint32_t held = 1, released = 0;
+
+    subscribe(fx, false, "frame/");
+    subscribe(fx, true, "data/cam0/");
+    worker_start(fx, NULL, "fake:rate=200&content=flat", "25", "1");
+    data_recv(fx, &h, payload, sizeof payload);
+
+    command_send(fx, "hold", &on, 1);
+    report_until(fx, &r1, hold_is, &held);
+    uint64_t want = r1.dropped_data_hold + 20;
+    report_until(fx, &r2, held_at_least, &want);
+    assert_int_equal(r2.hold, 1);
+    assert_int_equal(r2.data_frames, r1.data_frames);
+    assert_int_equal(r2.compressed_frames, r1.compressed_frames);
+    assert_true(r2.frames >= r1.frames + 20);
+
+    command_send(fx, "hold", &off, 1);
+    report_until(fx, &r3, hold_is, &released);
+    report_until(fx, &r3, data_frames_above, &r2.data_frames);
+    assert_true(r3.dropped_data_hold >= r2.dropped_data_hold);
+    /* What was queued before the hold comes first; then frames newer than it. */
+    for (int i = 0; i < 2000; i++) {
+        data_recv(fx, &h, payload, sizeof payload);
+        if (h.frame_seq > r2.head_seq)
+            break;
+    }
+    assert_true(h.frame_seq > r2.head_seq);
+    assert_true(h.flags & CAMARENA_FRAME_LZ4);
+    stop_worker(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -807,6 +1265,10 @@ int main(void)
         cmocka_unit_test(test_linering_cuts_long_lines),
         cmocka_unit_test(test_config_parse),
         cmocka_unit_test(test_config_refuses),
+        cmocka_unit_test(test_config_data),
+        cmocka_unit_test(test_data_subs_prefixes),
+        cmocka_unit_test(test_data_bucket),
+        cmocka_unit_test(test_data_queue_bound),
         cmocka_unit_test_setup_teardown(test_frames_notifications_stop_restart, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_decimate, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_stops, fx_setup, fx_teardown),
@@ -816,6 +1278,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exec_failure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_death_kills_ffmpeg, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_real_ffmpeg_lavfi_color, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_data_nothing_without_subscriber, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_data_flat_is_compressed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_data_random_is_raw, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_data_off, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_data_rate_limit, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_data_hold, fx_setup, fx_teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
