@@ -43,6 +43,16 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
     return 0;
 }
 
+static void read_loadavg(char *out, size_t len)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a, b, c;
+    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf(out, len, "%.2f %.2f %.2f", a, b, c);
+    if (f)
+        fclose(f);
+}
+
 static bool wanted(const char *only, const char *figure)
 {
     if (!only)
@@ -126,6 +136,8 @@ int main(int argc, char **argv)
         return 1;
     }
     uint64_t start = bench_now_ns();
+    char load_start[64] = "?", load_end[64] = "?";
+    read_loadavg(load_start, sizeof load_start);
 
 #define STEP(name) (fprintf(stderr, "camarena-bench: %s ...\n", name), fflush(stderr))
     if (wanted(only, "ingest")) {
@@ -165,12 +177,18 @@ int main(int argc, char **argv)
 #undef STEP
 
     double seconds = (double)(bench_now_ns() - start) / 1e9;
+    read_loadavg(load_end, sizeof load_end);
     table_print(stdout);
     printf("\nmet: %d, missed: %d, not measurable: %d, errors: %d (%.0f s)\n", table_count(ROW_MET),
            table_count(ROW_MISSED), table_count(ROW_NA), table_count(ROW_ERROR), seconds);
     if (output) {
         char machine[1024];
         proc_machine(machine, sizeof machine);
+        size_t used = strlen(machine);
+        snprintf(machine + used, sizeof machine - used,
+                 "- load average (1, 5, 15 min) at the start: %s, at the end: %s; other work on the\n"
+                 "  machine during the run shows as latency tails and noisy absolute figures\n",
+                 load_start, load_end);
         r = table_write_report(output, machine,
                                "make bench            # = make all && build/bin/camarena-bench --output docs/BENCHMARKS.md\n"
                                "build/bin/camarena-bench --only ingest,notify   # some figures only\n"
