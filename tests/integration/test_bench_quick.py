@@ -24,7 +24,8 @@ FIGURES = [
     "data/ to a TCP subscriber",
     "steady 8 x 640x480@30",
     "scale 4 x 320x240@5",
-    "memory: camarenad growth",
+    "memory: camarenad heap growth",
+    "memory: worker heap growth",
     "restart: SIGKILL to next frame",
     "peer: GStreamer",
 ]
