@@ -14,3 +14,11 @@ $(TBIN)/test_supervisor: $(call obj,tests/test_supervisor.o $(SUPERVISOR_OBJS) $
 PRESSURE_OBJS := supervisor/pressure.o supervisor/growth.o supervisor/hostmem.o
 UNIT_TESTS += test_pressure
 $(TBIN)/test_pressure: $(call obj,tests/test_pressure.o $(PRESSURE_OBJS) ipc/json.o)
+
+# CURVE on tcp:// publish endpoints and the ZAP handler (issue 5): camarenad
+# and test_supervisor link supervisor/zap.o too (extra prerequisites: the
+# link rule takes every .o of $^).
+UNIT_TESTS += test_zap
+$(BIN)/camarenad: $(call obj,supervisor/zap.o)
+$(TBIN)/test_supervisor: $(call obj,supervisor/zap.o)
+$(TBIN)/test_zap: $(call obj,tests/test_zap.o supervisor/zap.o)
