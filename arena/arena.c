@@ -1,6 +1,7 @@
 /* arena.c - the supervisor's side of the arena: plan the layout, create and
  * reserve the shared-memory object, write its header and descriptors. */
 #include "arena/arena.h"
+#include "arena/check.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -134,18 +135,6 @@ void arena_plan_close(struct arena_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
-static bool instance_name_ok(const char *s)
-{
-    size_t n = 0;
-
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return false;
-    }
-    return n >= 1 && n <= ARENA_NAME_MAX;
-}
 
 int arena_shm_name(char *out, size_t outlen, const char *instance)
 {
@@ -289,7 +278,7 @@ int arena_create(struct arena *arena, const char *instance, unsigned mode,
 
     memset(arena, 0, sizeof(*arena));
     arena->fd = -1;
-    if (!instance_name_ok(instance)) {
+    if (!arena_name_valid(instance)) {
         seterr(err, errlen, "instance name \"%s\" must be 1 to %u of [A-Za-z0-9_-]", instance, ARENA_NAME_MAX);
         return -EINVAL;
     }

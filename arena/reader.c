@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena/check.h"
 #include "arena/layout.h"
 
 struct camarena_arena {
@@ -35,56 +36,8 @@ struct cam {
     const uint8_t *data;
 };
 
-static bool instance_name_ok(const char *s)
-{
-    size_t n = 0;
 
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return false;
-    }
-    return n >= 1 && n <= ARENA_NAME_MAX;
-}
 
-static bool header_fits(const struct arena_header *h, uint64_t size)
-{
-    if (memcmp(h->magic, ARENA_MAGIC, 8) != 0 || h->version != ARENA_VERSION ||
-        h->header_size != ARENA_HEADER_SIZE || h->camera_desc_size != ARENA_DESC_SIZE ||
-        h->arena_size != size || h->cameras_offset < ARENA_HEADER_SIZE || h->cameras_offset % 8 != 0 ||
-        h->cameras_offset > size)
-        return false;
-    return (uint64_t)h->camera_capacity * ARENA_DESC_SIZE <= size - h->cameras_offset;
-}
-
-/* The same checks as arena/writer.c's desc_fits (the writer is not part of
- * libcamarena): partition, slot headers and slot data inside the object,
- * after the descriptors, aligned as SPEC 3 says, no sum overflowing. */
-static bool desc_fits(const struct arena_camera_desc *d, uint64_t size, uint64_t floor)
-{
-    uint64_t pend, slots_end, room;
-
-    if (d->frame_size == 0 || d->slot_count == 0)
-        return false;
-    if (d->partition_offset % ARENA_PAGE_SIZE != 0 || d->partition_offset < floor ||
-        d->partition_offset > size || d->partition_size > size - d->partition_offset ||
-        d->partition_size < ARENA_RING_HEADER_SIZE)
-        return false;
-    pend = d->partition_offset + d->partition_size;
-    if (d->slots_offset < d->partition_offset + ARENA_RING_HEADER_SIZE || d->slots_offset % 8 != 0 ||
-        d->slots_offset > pend || (uint64_t)d->slot_count * ARENA_SLOT_HEADER_SIZE > pend - d->slots_offset)
-        return false;
-    slots_end = d->slots_offset + (uint64_t)d->slot_count * ARENA_SLOT_HEADER_SIZE;
-    if (d->data_offset % ARENA_PAGE_SIZE != 0 || d->data_offset < slots_end || d->data_offset > pend)
-        return false;
-    if (d->slot_stride < d->frame_size || d->slot_stride % ARENA_PAGE_SIZE != 0)
-        return false;
-    room = pend - d->data_offset;
-    if (room < d->frame_size || (uint64_t)(d->slot_count - 1) > (room - d->frame_size) / d->slot_stride)
-        return false;
-    return true;
-}
 
 static const struct arena_camera_desc *desc_at(const camarena_arena_t *a, uint32_t index)
 {
@@ -102,7 +55,7 @@ static int cam_get(const camarena_arena_t *a, uint32_t index, struct cam *c)
     memcpy(&c->d, desc_at(a, index), sizeof(c->d));
     if (c->d.name[0] == '\0')
         return -ENOENT;
-    if (!desc_fits(&c->d, a->size, a->desc_end))
+    if (!arena_desc_fits(&c->d, a->size, a->desc_end))
         return -EINVAL;
     c->ring = (const struct arena_ring *)(a->base + c->d.partition_offset);
     c->slots = (const struct arena_slot *)(a->base + c->d.slots_offset);
@@ -117,10 +70,11 @@ int camarena_arena_open(camarena_arena_t **out, const char *instance)
     camarena_arena_t *a = NULL;
     void *base = MAP_FAILED;
     const struct arena_header *h;
+    uint64_t desc_end;
     int fd = -1, rc;
 
     *out = NULL;
-    if (!instance || !instance_name_ok(instance))
+    if (!instance || !arena_name_valid(instance))
         return -EINVAL;
     snprintf(shm_name, sizeof(shm_name), "/camarena-%s", instance);
     fd = shm_open(shm_name, O_RDONLY, 0);
@@ -140,7 +94,7 @@ int camarena_arena_open(camarena_arena_t **out, const char *instance)
         goto err;
     }
     h = base;
-    if (!header_fits(h, (uint64_t)st.st_size)) {
+    if (!arena_header_fits(h, (uint64_t)st.st_size, &desc_end)) {
         rc = -EINVAL;
         goto err;
     }
@@ -153,7 +107,7 @@ int camarena_arena_open(camarena_arena_t **out, const char *instance)
     a->size = (uint64_t)st.st_size;
     a->cameras_offset = h->cameras_offset;
     a->capacity = h->camera_capacity;
-    a->desc_end = h->cameras_offset + (uint64_t)h->camera_capacity * ARENA_DESC_SIZE;
+    a->desc_end = desc_end;
     close(fd);
     *out = a;
     return 0;

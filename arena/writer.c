@@ -1,6 +1,7 @@
 /* writer.c - a worker's side of the arena: map one camera's partition and
  * write its ring with the seqlock of SPEC 3. */
 #include "arena/writer.h"
+#include "arena/check.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -16,52 +17,7 @@ static uint64_t page_up(uint64_t v)
     return (v + ARENA_PAGE_SIZE - 1) & ~(uint64_t)(ARENA_PAGE_SIZE - 1);
 }
 
-/* The header must be an arena of exactly size bytes whose descriptors lie
- * inside it. On success *desc_end is where the descriptors end. */
-static bool header_fits(const struct arena_header *h, uint64_t size, uint64_t *desc_end)
-{
-    uint64_t descs;
 
-    if (memcmp(h->magic, ARENA_MAGIC, 8) != 0 || h->version != ARENA_VERSION ||
-        h->header_size != ARENA_HEADER_SIZE || h->camera_desc_size != ARENA_DESC_SIZE ||
-        h->arena_size != size || h->cameras_offset < ARENA_HEADER_SIZE || h->cameras_offset % 8 != 0 ||
-        h->cameras_offset > size)
-        return false;
-    descs = (uint64_t)h->camera_capacity * ARENA_DESC_SIZE;
-    if (descs > size - h->cameras_offset)
-        return false;
-    *desc_end = h->cameras_offset + descs;
-    return true;
-}
-
-/* The descriptor's partition, slot headers and slot data must lie inside the
- * object, after floor, aligned as SPEC 3 says, without any sum overflowing.
- * The reader (arena/reader.c) checks the same; it lives in libcamarena,
- * which does not carry this file. */
-static bool desc_fits(const struct arena_camera_desc *d, uint64_t size, uint64_t floor)
-{
-    uint64_t pend, slots_end, room;
-
-    if (d->frame_size == 0 || d->slot_count == 0)
-        return false;
-    if (d->partition_offset % ARENA_PAGE_SIZE != 0 || d->partition_offset < floor ||
-        d->partition_offset > size || d->partition_size > size - d->partition_offset ||
-        d->partition_size < ARENA_RING_HEADER_SIZE)
-        return false;
-    pend = d->partition_offset + d->partition_size;
-    if (d->slots_offset < d->partition_offset + ARENA_RING_HEADER_SIZE || d->slots_offset % 8 != 0 ||
-        d->slots_offset > pend || (uint64_t)d->slot_count * ARENA_SLOT_HEADER_SIZE > pend - d->slots_offset)
-        return false;
-    slots_end = d->slots_offset + (uint64_t)d->slot_count * ARENA_SLOT_HEADER_SIZE;
-    if (d->data_offset % ARENA_PAGE_SIZE != 0 || d->data_offset < slots_end || d->data_offset > pend)
-        return false;
-    if (d->slot_stride < d->frame_size || d->slot_stride % ARENA_PAGE_SIZE != 0)
-        return false;
-    room = pend - d->data_offset;
-    if (room < d->frame_size || (uint64_t)(d->slot_count - 1) > (room - d->frame_size) / d->slot_stride)
-        return false;
-    return true;
-}
 
 /* A worker that died between storing seq = 2f and head_seq = f left a
  * committed frame that head_seq does not name, and one that died mid-frame
@@ -104,7 +60,7 @@ int arena_writer_open(struct arena_writer *w, const char *shm_name, uint32_t ind
         goto err;
     }
     if ((uint64_t)st.st_size < sizeof(h) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-        !header_fits(&h, (uint64_t)st.st_size, &desc_end) || (uint64_t)st.st_size > SIZE_MAX) {
+        !arena_header_fits(&h, (uint64_t)st.st_size, &desc_end) || (uint64_t)st.st_size > SIZE_MAX) {
         rc = -EINVAL;
         goto err;
     }
@@ -128,7 +84,7 @@ int arena_writer_open(struct arena_writer *w, const char *shm_name, uint32_t ind
         rc = -ENOENT;
         goto err;
     }
-    if (!desc_fits(&w->desc, (uint64_t)st.st_size, desc_end)) {
+    if (!arena_desc_fits(&w->desc, (uint64_t)st.st_size, desc_end)) {
         rc = -EINVAL;
         goto err;
     }
