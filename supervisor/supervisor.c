@@ -134,7 +134,8 @@ struct supervisor {
     uint64_t *camera_bytes;         /* scratch for pressure_account */
     void *monitor;                  /* PAIR socket on PUB_MONITOR, NULL if the monitor could not start */
     uint32_t subscribers;           /* connections accepted by the publish socket, less those gone */
-    uint64_t largest_message;       /* bytes of the largest message the publish socket may queue */
+    uint64_t largest_message;       /* bytes of the largest message the publish socket may queue: a data/
+                                     * frame, an event, or the largest pressure/ message sent so far */
     char *buf;                      /* status and metrics bodies */
     size_t bufcap;
 };
@@ -727,6 +728,9 @@ static void publish_pressure(struct supervisor *s)
         log_error("pressure: message too large to publish");
         return;
     }
+    /* Its size grows with the actions: the queue bound follows the largest sent. */
+    if ((uint64_t)n + 16 > s->largest_message)
+        s->largest_message = (uint64_t)n + 16;
     publish(s, NULL, "pressure/", s->buf, (size_t)n);
 }
 
@@ -1571,8 +1575,6 @@ int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, 
     srandom((unsigned)(getpid() ^ now_ns()));
     if (s->largest_message < EVENT_MAX + CONF_NAME_MAX + 16)
         s->largest_message = EVENT_MAX + CONF_NAME_MAX + 16;
-    if (s->largest_message < s->bufcap) /* a pressure/ message is rendered in buf */
-        s->largest_message = s->bufcap;
 
     pressure_config_init(&cfg, conf->soft_limit, conf->hard_limit, conf->critical_limit);
     /* A camera over its own memory_limit is restarted at any level (SPEC 7:
