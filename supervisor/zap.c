@@ -229,7 +229,7 @@ int zap_clients_read(const char *path, uint8_t (**keys)[ZAP_KEY_BYTES], size_t *
     if (!f)
         return -errno;
     while (fgets(line, sizeof(line), f)) {
-        char *l, *hash;
+        char *l, *sp;
         const char *why;
 
         lineno++;
@@ -239,10 +239,9 @@ int zap_clients_read(const char *path, uint8_t (**keys)[ZAP_KEY_BYTES], size_t *
         }
         l = trim(line);
         /* A comment after the key: "KEY  # laptop". */
-        if ((hash = strchr(l, '#')) != NULL && hash > l && isspace((unsigned char)hash[-1])) {
-            *hash = '\0';
-            l = trim(l);
-        }
+        sp = l + strcspn(l, " \t");
+        if (*sp && sp > l && sp[strspn(sp, " \t")] == '#')
+            *sp = '\0';
         /* '#' is a Z85 character: a line that is a key is a key, even one
          * that starts with '#'. */
         if (!is_key(l) && (*l == '\0' || *l == '#'))
