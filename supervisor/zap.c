@@ -209,6 +209,49 @@ err:
     return rc;
 }
 
+int zap_public_read(const char *path, uint8_t key[ZAP_KEY_BYTES], char *err, size_t errlen)
+{
+    char line[ZAP_LINE_MAX];
+    int lineno = 0, rc = -EINVAL;
+    bool have = false;
+    FILE *f;
+
+    assert(path && key && err);
+    f = key_file_open(path, err, errlen);
+    if (!f)
+        return -errno;
+    while (!have && fgets(line, sizeof(line), f)) {
+        char *l = trim(line), *v;
+        const char *why = NULL;
+        size_t n;
+
+        lineno++;
+        if (is_key(l))
+            why = key_decode(l, strlen(l), key);
+        else if ((v = cert_value(l, "public-key", &n)) != NULL)
+            why = key_decode(v, n, key);
+        else if (cert_value(l, "secret-key", &n) != NULL)
+            continue; /* a secret certificate holds the public key too */
+        else if (*l == '\0' || *l == '#' || cert_line(l))
+            continue;
+        else
+            why = key_decode(l, strlen(l), key);
+        if (why) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            goto out;
+        }
+        have = true;
+    }
+    if (!have)
+        snprintf(err, errlen, "%s: no public key (40 Z85 characters, or a certificate's public-key line)", path);
+    else
+        rc = 0;
+out:
+    fclose(f);
+    explicit_bzero(line, sizeof(line));
+    return rc;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
     return memcmp(a, b, ZAP_KEY_BYTES);

@@ -60,6 +60,13 @@ typedef void zap_refused_fn(void *arg, const struct zap_refusal *r);
  * "PATH:LINE: why" (or "PATH: why"). */
 int zap_secret_read(const char *path, uint8_t secret[ZAP_KEY_BYTES], char *err, size_t errlen);
 
+/* Reads a public key from path: the first line that is a bare key (40 Z85
+ * characters), or a certificate's `public-key = "KEY"` line. Blank lines,
+ * '#' comments and other certificate lines are skipped. Returns 0 with the
+ * key's 32 bytes in key, -errno of the read, or -EINVAL with err saying
+ * "PATH:LINE: why" (or "PATH: no public key ..."). */
+int zap_public_read(const char *path, uint8_t key[ZAP_KEY_BYTES], char *err, size_t errlen);
+
 /* Reads the allowed client keys from path: one Z85 public key per line;
  * blank lines and lines starting with '#' are skipped, and a key may be
  * followed by whitespace and a '#' comment. On success returns 0 with

@@ -146,6 +146,33 @@ static void test_secret_bad(void **state)
     assert_non_null(strstr(err, "No such file"));
 }
 
+static void test_public_read(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t key[ZAP_KEY_BYTES], want[ZAP_KEY_BYTES];
+    char text[512], err[256] = "";
+
+    assert_non_null(zmq_z85_decode(want, f->pub));
+    snprintf(text, sizeof(text), "# the server's public key\n%s\n", f->pub);
+    write_file(f->path, text);
+    assert_int_equal(zap_public_read(f->path, key, err, sizeof(err)), 0);
+    assert_memory_equal(key, want, ZAP_KEY_BYTES);
+    /* A certificate, public or secret: its public-key line. */
+    snprintf(text, sizeof(text), "metadata\ncurve\n    secret-key = \"%s\"\n    public-key = \"%s\"\n", f->secret,
+             f->pub);
+    write_file(f->path, text);
+    memset(key, 0, sizeof(key));
+    assert_int_equal(zap_public_read(f->path, key, err, sizeof(err)), 0);
+    assert_memory_equal(key, want, ZAP_KEY_BYTES);
+    snprintf(text, sizeof(text), "# x\n%s\n", KEY39);
+    write_file(f->path, text);
+    assert_int_equal(zap_public_read(f->path, key, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, ":2: expected a key of 40 Z85 characters"));
+    write_file(f->path, "# empty\n");
+    assert_int_equal(zap_public_read(f->path, key, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "no public key"));
+}
+
 /* ---- the client list ----------------------------------------------------- */
 
 static void test_clients_good(void **state)
@@ -514,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_bare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_zcert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_public_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_good, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_answers, setup, teardown),
