@@ -1,5 +1,5 @@
 # tools/ - camarena-ctl, camarena-sub (tools/demo.sh is run by `make demo`).
-CTL_OBJS := tools/ctl/main.o tools/ctl/jread.o tools/ctl/status.o
+CTL_OBJS := tools/ctl/main.o tools/ctl/jread.o tools/ctl/keygen.o tools/ctl/status.o
 SUB_OBJS := tools/sub/main.o tools/sub/stats.o
 
 PROGRAMS += camarena-ctl camarena-sub

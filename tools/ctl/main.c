@@ -1,11 +1,17 @@
 /* camarena-ctl - sends one control verb to camarenad (SPEC 6) and prints the reply.
  *
  *   camarena-ctl [-c FILE | -e ENDPOINT] [--json] [-t SECONDS] VERB [ARG...]
+ *   camarena-ctl keygen [--name NAME] DIR
+ *
+ * keygen runs here, without a daemon: it writes a CURVE key pair,
+ * DIR/NAME.key (secret, 0600) and DIR/NAME.pub (0644), NAME "server" by
+ * default, and prints the public key (tools/ctl/keygen.h).
  *
  * Exit status: 0 the reply was "ok", 1 it was "error" (the sentence goes to
  * stderr) or no answer came, 2 usage or conf error. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +21,7 @@
 
 #include "conf/conf.h"
 #include "ipc/proto.h"
+#include "tools/ctl/keygen.h"
 #include "tools/ctl/status.h"
 
 #define PROG "camarena-ctl"
@@ -37,6 +44,8 @@ static void usage(FILE *out)
             "  -t, --timeout SECONDS  how long to wait for the answer (default 5)\n"
             "verbs: ping, status [CAMERA], restart CAMERA, pause CAMERA, resume CAMERA,\n"
             "       metrics, reload\n"
+            "       " PROG " keygen [--name NAME] DIR   writes a CURVE key pair DIR/NAME.key (secret,\n"
+            "       0600) and DIR/NAME.pub; NAME defaults to server; prints the public key\n"
             "exit: 0 ok, 1 error or no answer, 2 usage\n");
 }
 
@@ -134,6 +143,37 @@ out:
     return rc;
 }
 
+/* camarena-ctl keygen [--name NAME] DIR */
+static int keygen_main(int argc, char **argv)
+{
+    const char *name = "server", *dir = NULL;
+    char pub[KEYGEN_KEY_Z85 + 1], err[PATH_MAX + 128];
+
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "-n") == 0) && i + 1 < argc)
+            name = argv[++i];
+        else if (strncmp(argv[i], "--name=", 7) == 0)
+            name = argv[i] + 7;
+        else if (argv[i][0] == '-' || dir) {
+            fprintf(stderr, PROG ": keygen: unexpected '%s'\nusage: " PROG " keygen [--name NAME] DIR\n", argv[i]);
+            return EXIT_USAGE;
+        } else
+            dir = argv[i];
+    }
+    if (!dir) {
+        fprintf(stderr, PROG ": keygen: name the directory\nusage: " PROG " keygen [--name NAME] DIR\n");
+        return EXIT_USAGE;
+    }
+    int rc = keygen_write(dir, name, pub, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, PROG ": keygen: %s\n", err);
+        return rc == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
+    }
+    printf("%s\n", pub);
+    fprintf(stderr, PROG ": wrote %s/%s.key (secret, 0600) and %s/%s.pub\n", dir, name, dir, name);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -166,6 +206,8 @@ int main(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
+    if (optind < argc && strcmp(argv[optind], "keygen") == 0)
+        return keygen_main(argc - optind, argv + optind);
     if (optind >= argc || !!conf_path == !!endpoint_arg) {
         if (optind >= argc)
             fprintf(stderr, PROG ": no verb given\n");
