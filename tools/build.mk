@@ -4,4 +4,4 @@ SUB_OBJS := tools/sub/main.o tools/sub/stats.o
 
 PROGRAMS += camarena-ctl camarena-sub
 $(BIN)/camarena-ctl: $(call obj,$(CTL_OBJS) $(CONF_OBJS) ipc/proto.o)
-$(BIN)/camarena-sub: $(call obj,$(SUB_OBJS) $(CONF_OBJS) ipc/proto.o) $(LIB)/libcamarena.a
+$(BIN)/camarena-sub: $(call obj,$(SUB_OBJS) $(CONF_OBJS) ipc/proto.o supervisor/zap.o) $(LIB)/libcamarena.a
