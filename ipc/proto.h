@@ -30,9 +30,9 @@
  *                   [-- INPUT_OPTION...]
  * --url is the conf's url with any "lavfi:" prefix removed, and --lavfi is
  * given when it had one. --data is the conf's `data` (default on); --data-rate
- * its `data_rate_limit` in bytes per second (default 0, no limit). The worker runs in a process group of its own
- * (camarenad calls setpgid before exec) and FFmpeg joins that group, so that
- * kill(-pid) ends the whole unit.
+ * its `data_rate_limit` in bytes per second (default 0, no limit). The worker
+ * runs in a process group of its own (camarenad calls setpgid before exec)
+ * and FFmpeg joins that group, so that kill(-pid) ends the whole unit.
  *
  * When a worker ends it writes one struct ipc_exit to its status pipe (the fd
  * given by --status-fd, inherited from camarenad) before exiting, so that the
