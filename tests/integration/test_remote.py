@@ -60,6 +60,15 @@ def anon_bytes(pid):
     return None
 
 
+def sanitized(pid):
+    """True if pid runs with AddressSanitizer (a SANITIZE= build)."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
 class Remote:
     """A SUB on an instance's tcp endpoint for data/ topics, and a SUB on
     its ipc endpoint for frame/ ones (the clock of the skip probe)."""
@@ -314,6 +323,8 @@ class FakeRandom(RemoteCase):
         """A data/ subscriber on every camera that never reads: camarenad and
         the workers stay within their queue bounds while many times those
         bounds are published."""
+        if sanitized(self.inst.proc.pid):
+            self.skipTest("AddressSanitizer's quarantine keeps freed memory: bounds are measured without it")
         pids = {"camarenad": self.inst.proc.pid}
         for c in self.inst.status()["cameras"]:
             if c["pid"]:
