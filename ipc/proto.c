@@ -48,3 +48,22 @@ int ipc_topic(char *out, size_t outlen, const char *kind, const char *camera)
         return -ENAMETOOLONG;
     return n;
 }
+
+void ipc_report_add(struct ipc_report *sum, const struct ipc_report *r)
+{
+    sum->frames += r->frames;
+    sum->dropped_decimated += r->dropped_decimated;
+    sum->dropped_notify += r->dropped_notify;
+    sum->dropped_partial += r->dropped_partial;
+    sum->bytes_read += r->bytes_read;
+    sum->data_frames += r->data_frames;
+    sum->data_raw_frames += r->data_raw_frames;
+    sum->data_bytes += r->data_bytes;
+    sum->compressed_frames += r->compressed_frames;
+    sum->compressed_in_bytes += r->compressed_in_bytes;
+    sum->compressed_out_bytes += r->compressed_out_bytes;
+    sum->dropped_data_rate += r->dropped_data_rate;
+    sum->dropped_data_hold += r->dropped_data_hold;
+    sum->dropped_data_queue += r->dropped_data_queue;
+    sum->dropped_data_overwritten += r->dropped_data_overwritten;
+}

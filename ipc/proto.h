@@ -103,6 +103,11 @@ struct ipc_report {
                                         * camarenad adds it to the pressure accounting (SPEC 8) */
 };
 
+/* Adds the counters of r (frames, bytes and every dropped_*, data_* and
+ * compressed_* count) to sum, so that sum totals the runs of one camera; the
+ * other fields of sum (pids, head_seq, flags, bounds) are left as they are. */
+void ipc_report_add(struct ipc_report *sum, const struct ipc_report *r);
+
 #define IPC_EXIT_LINE_MAX 256
 
 /* What a worker writes to its status pipe as it ends. Its size is under

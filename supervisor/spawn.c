@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,6 +32,7 @@ int spawn_argv_build(struct spawn_argv *a, const char *worker_path, const struct
     snprintf(a->decimation, sizeof(a->decimation), "%u", decimation ? decimation : 1);
     snprintf(a->status_fd, sizeof(a->status_fd), "%d", SPAWN_STATUS_FD);
     snprintf(a->report_ms, sizeof(a->report_ms), "%u", report_ms);
+    snprintf(a->data_rate, sizeof(a->data_rate), "%" PRIu64, cam->data_rate_limit);
 
 #define ARG(s) (a->argv[n++] = (char *)(s))
     ARG(worker_path);
@@ -47,6 +49,8 @@ int spawn_argv_build(struct spawn_argv *a, const char *worker_path, const struct
     ARG("--status-fd"), ARG(a->status_fd);
     ARG("--report-ms"), ARG(a->report_ms);
     ARG("--log-level"), ARG(level_names[conf->log_level]);
+    ARG("--data"), ARG(cam->data ? "on" : "off");
+    ARG("--data-rate"), ARG(a->data_rate);
     if (cam->input_option_count) {
         ARG("--");
         for (size_t i = 0; i < cam->input_option_count; i++)

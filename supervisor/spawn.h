@@ -19,6 +19,7 @@ struct spawn_argv {
     char decimation[16];
     char status_fd[8];
     char report_ms[16];
+    char data_rate[24];
 };
 
 /* Builds the argv of ipc/proto.h for camera cam, descriptor index. The

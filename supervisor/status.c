@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "camarena.h"
 #include "ipc/json.h"
 
 static double ratio_of(const struct status_instance *inst)
@@ -88,6 +89,23 @@ int status_pressure_json(char *buf, size_t cap, const struct status_pressure *p)
     return json_finish(&w);
 }
 
+/* The reasons of camarena_frames_dropped_total and of the status' drops. */
+#define DROP_REASONS 8
+static const char *const drop_reasons[DROP_REASONS] = {
+    "decimated", "notify", "partial", "relay", "data_rate", "data_hold", "data_queue", "data_overwritten",
+};
+
+static void drop_counts(const struct status_camera *c, uint64_t out[DROP_REASONS])
+{
+    const struct ipc_report *r = &c->work;
+    uint64_t v[DROP_REASONS] = {
+        r->dropped_decimated, r->dropped_notify,    r->dropped_partial,    c->drops_relay,
+        r->dropped_data_rate, r->dropped_data_hold, r->dropped_data_queue, r->dropped_data_overwritten,
+    };
+
+    memcpy(out, v, sizeof(v));
+}
+
 static void camera_json(struct json_writer *w, const struct status_camera *c)
 {
     json_object_begin(w);
@@ -98,14 +116,25 @@ static void camera_json(struct json_writer *w, const struct status_camera *c)
     json_kv_int(w, "ffmpeg_pid", c->ffmpeg_pid);
     json_kv_double(w, "fps", c->fps);
     json_kv_uint(w, "frames", c->frames);
-    json_kv_uint(w, "dropped", c->drops_decimated + c->drops_notify + c->drops_partial + c->drops_relay);
+    uint64_t drops[DROP_REASONS];
+    uint64_t dropped = 0;
+
+    drop_counts(c, drops);
+    for (size_t r = 0; r < DROP_REASONS; r++)
+        dropped += drops[r];
+    json_kv_uint(w, "dropped", dropped);
     json_key(w, "drops");
     json_object_begin(w);
-    json_kv_uint(w, "decimated", c->drops_decimated);
-    json_kv_uint(w, "notify", c->drops_notify);
-    json_kv_uint(w, "partial", c->drops_partial);
-    json_kv_uint(w, "relay", c->drops_relay);
+    for (size_t r = 0; r < DROP_REASONS; r++)
+        json_kv_uint(w, drop_reasons[r], drops[r]);
     json_object_end(w);
+    json_kv_bool(w, "data_subscribed", c->work.data_subscribed != 0);
+    json_kv_uint(w, "data_frames", c->work.data_frames);
+    json_kv_uint(w, "data_raw_frames", c->work.data_raw_frames);
+    json_kv_uint(w, "data_bytes", c->work.data_bytes);
+    json_kv_uint(w, "compressed_frames", c->work.compressed_frames);
+    json_kv_uint(w, "compressed_in_bytes", c->work.compressed_in_bytes);
+    json_kv_uint(w, "compressed_out_bytes", c->work.compressed_out_bytes);
     json_kv_uint(w, "restarts", c->restarts);
     json_kv_uint(w, "backoff_ms", c->backoff_ms);
     json_kv_uint(w, "memory_bytes", c->memory_bytes);
@@ -253,7 +282,6 @@ static void metrics_pressure(struct text *t, const struct status_instance *inst,
 int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
                    const struct status_camera *cams, size_t count)
 {
-    static const char *const drop_reasons[] = {"decimated", "notify", "partial", "relay"};
     static const enum camera_reason restart_reasons[] = {
         CAMERA_REASON_EXIT, CAMERA_REASON_SIGNAL, CAMERA_REASON_STALLED, CAMERA_REASON_UNRESPONSIVE,
         CAMERA_REASON_MEMORY, CAMERA_REASON_LEAK, CAMERA_REASON_PRESSURE, CAMERA_REASON_OPERATOR,
@@ -268,12 +296,19 @@ int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
         add(&t, "camarena_frames_total{camera=\"%s\"} %" PRIu64 "\n", cams[i].name, cams[i].frames);
     head(&t, "camarena_frames_dropped_total", "counter", "Frames dropped, by reason.");
     for (size_t i = 0; i < count; i++) {
-        uint64_t v[] = {cams[i].drops_decimated, cams[i].drops_notify, cams[i].drops_partial,
-                        cams[i].drops_relay};
-        for (size_t r = 0; r < 4; r++)
+        uint64_t v[DROP_REASONS];
+
+        drop_counts(&cams[i], v);
+        for (size_t r = 0; r < DROP_REASONS; r++)
             add(&t, "camarena_frames_dropped_total{camera=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
                 cams[i].name, drop_reasons[r], v[r]);
     }
+    head(&t, "camarena_publish_bytes_total", "counter",
+         "Bytes of data/ messages published: topic, frame header and payload.");
+    for (size_t i = 0; i < count; i++)
+        add(&t, "camarena_publish_bytes_total{camera=\"%s\"} %" PRIu64 "\n", cams[i].name,
+            cams[i].work.data_bytes +
+                cams[i].work.data_frames * (strlen("data//") + strlen(cams[i].name) + CAMARENA_FRAME_HEADER_SIZE));
     head(&t, "camarena_restarts_total", "counter", "Restarts of a camera's worker and FFmpeg, by reason.");
     for (size_t i = 0; i < count; i++)
         for (size_t r = 0; r < sizeof(restart_reasons) / sizeof(restart_reasons[0]); r++)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ipc/proto.h"
 #include "supervisor/camera.h"
 #include "supervisor/growth.h"
 #include "supervisor/pressure.h"
@@ -26,9 +27,8 @@ struct status_camera {
     double fps;                    /* measured from head_seq over the last intervals */
     uint64_t frames;               /* frames committed: head_seq */
     uint64_t head_seq;
-    uint64_t drops_decimated;      /* totals over every run */
-    uint64_t drops_notify;
-    uint64_t drops_partial;
+    struct ipc_report work;        /* the workers' counters summed over every run (ipc_report_add);
+                                    * data_subscribed and hold are the current run's */
     uint64_t drops_relay;          /* its frame/ data/ event/ messages the relay could not send */
     uint64_t restarts;
     uint64_t restarts_by_reason[CAMERA_REASON_COUNT];

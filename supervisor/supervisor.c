@@ -42,6 +42,8 @@
 #define STARTUP_GRACE_NS (5ull * 1000000000ull) /* added to stall_timeout for a worker's first report */
 #define FPS_SAMPLES 5                          /* monitor intervals fps is measured over */
 #define PUB_SNDHWM 256                         /* messages queued per subscriber */
+#define UP_RCVHWM 4                            /* messages queued from each worker socket: camarenad drains
+                                                * them at once, a burst waits in the worker's own queue */
 #define EVENT_MAX 2048                         /* bytes of one event's JSON */
 #define PUB_MONITOR "inproc://camarenad-pub-monitor" /* connections to the publish endpoints */
 #define NS_PER_MS 1000000ull
@@ -84,7 +86,7 @@ struct cam {
     bool stale;                     /* a stale event was published for the current newest frame */
     struct unit unit;
     uint64_t last_head;
-    uint64_t drops[3];              /* decimated, notify, partial: of finished runs */
+    struct ipc_report done;         /* the counters of its finished runs, summed (ipc_report_add) */
     uint64_t drops_relay;           /* its messages the relay could not send */
     bool data_held;                 /* its data/ publishing is held: told to every unit at its first report */
     bool operator_paused;           /* paused by the operator: pressure never resumes it */
@@ -437,9 +439,7 @@ static void unit_reaped(struct supervisor *s, struct cam *c, int wstatus, uint64
     }
     /* Whatever of the group is left (FFmpeg, if the worker died first) goes too. */
     kill(-pid, SIGKILL);
-    c->drops[0] += c->unit.report.dropped_decimated;
-    c->drops[1] += c->unit.report.dropped_notify;
-    c->drops[2] += c->unit.report.dropped_partial;
+    ipc_report_add(&c->done, &c->unit.report);
     memset(&c->unit.report, 0, sizeof(c->unit.report));
     c->unit.pid = 0;
     c->unit.ending = false;
@@ -568,9 +568,10 @@ static void fill_status(struct supervisor *s, struct cam *c, struct status_camer
     sc->fps = c->fps;
     sc->head_seq = head_seq(s, c);
     sc->frames = sc->head_seq;
-    sc->drops_decimated = c->drops[0] + c->unit.report.dropped_decimated;
-    sc->drops_notify = c->drops[1] + c->unit.report.dropped_notify;
-    sc->drops_partial = c->drops[2] + c->unit.report.dropped_partial;
+    sc->work = c->done;
+    ipc_report_add(&sc->work, &c->unit.report);
+    sc->work.data_subscribed = c->unit.report.data_subscribed;
+    sc->work.hold = c->unit.report.hold;
     sc->drops_relay = c->drops_relay;
     sc->restarts = c->restarts;
     memcpy(sc->restarts_by_reason, c->restarts_by_reason, sizeof(sc->restarts_by_reason));
@@ -647,11 +648,21 @@ static void write_metrics_file(struct supervisor *s, uint64_t now)
 
 /* ---- pressure (SPEC 8) ------------------------------------------------ */
 
-/* What the publish socket can hold at most: each connection queues up to
- * PUB_SNDHWM messages, none larger than the largest message. */
+/* What the publish queues can hold at most: each subscriber's connection
+ * PUB_SNDHWM messages, each of a worker's two sockets UP_RCVHWM more on
+ * their way in, none larger than the largest message; and what each worker
+ * says its own data/ queue can hold. */
 static uint64_t queue_bound(const struct supervisor *s)
 {
-    return (uint64_t)s->subscribers * PUB_SNDHWM * s->largest_message;
+    uint64_t bound = (uint64_t)s->subscribers * PUB_SNDHWM * s->largest_message;
+
+    for (size_t i = 0; i < s->ncams; i++) {
+        const struct unit *u = &s->cams[i].unit;
+
+        if (u->pid > 0)
+            bound += 2 * UP_RCVHWM * s->largest_message + u->report.data_queue_bytes_max;
+    }
+    return bound;
 }
 
 /* Judges the memory growth of c's current run: a "warning" event the first
@@ -1398,7 +1409,7 @@ static int open_sockets(struct supervisor *s, char *err, size_t errlen)
     static const int types[SOCK_COUNT] = {ZMQ_XPUB, ZMQ_ROUTER, ZMQ_XSUB, ZMQ_ROUTER};
     static const enum ipc_socket which[SOCK_COUNT] = {IPC_PUB, IPC_CTL, IPC_UP, IPC_WRK};
     const struct conf *conf = s->conf;
-    int zero = 0, one = 1, hwm = PUB_SNDHWM, rc;
+    int zero = 0, one = 1, hwm = PUB_SNDHWM, up_hwm = UP_RCVHWM, rc;
 
     s->bound_files = calloc(SOCK_COUNT + conf->publish_count, sizeof(char *));
     s->zctx = zmq_ctx_new();
@@ -1443,6 +1454,7 @@ static int open_sockets(struct supervisor *s, char *err, size_t errlen)
         log_warn("pressure: cannot count subscribers; the publish queue bound counts one");
         s->subscribers = 1;
     }
+    zmq_setsockopt(s->sock[SOCK_UP], ZMQ_RCVHWM, &up_hwm, sizeof(up_hwm));
     zmq_setsockopt(s->sock[SOCK_WRK], ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
     zmq_setsockopt(s->sock[SOCK_WRK], ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 

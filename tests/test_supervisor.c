@@ -407,9 +407,7 @@ static struct status_camera sample_camera(const char *name)
         .fps = 14.5,
         .frames = 1000,
         .head_seq = 1000,
-        .drops_decimated = 3,
-        .drops_notify = 2,
-        .drops_partial = 1,
+        .work = {.dropped_decimated = 3, .dropped_notify = 2, .dropped_partial = 1},
         .restarts = 4,
         .backoff_ms = 1000,
         .memory_bytes = 5 << 20,
@@ -435,7 +433,7 @@ static void test_status_json(void **state)
         "\"restarts\":4", "\"backoff_ms\":1000",
         "\"memory_bytes\":5242880", "\"last_frame_age_ms\":33", "\"priority\":50", "\"decimation\":1",
         "\"head_seq\":1000", "\"error\":\"Connection \\\"refused\\\"\\n\"",
-        "\"drops\":{\"decimated\":3,\"notify\":2,\"partial\":1,\"relay\":0}", "\"data_held\":false",
+        "\"drops\":{\"decimated\":3,\"notify\":2,\"partial\":1,\"relay\":0,\"data_rate\":0,\"data_hold\":0,\"data_queue\":0,\"data_overwritten\":0}", "\"compressed_frames\":0", "\"data_held\":false",
         "\"paused_by\":\"\"", "\"memory_limit_bytes\":0", "\"growth_bytes_per_s\":0", "\"growth\":\"none\"",
     };
 
@@ -594,10 +592,14 @@ static void test_metrics_text(void **state)
         "camarena_memory_bytes", "camarena_backoff_seconds", "camarena_memory_used_bytes",
         "camarena_memory_limit_bytes", "camarena_pressure_level", "camarena_pressure_ratio",
         "camarena_memory_queue_bytes", "camarena_camera_decimation", "camarena_relay_dropped_total",
+        "camarena_publish_bytes_total",
     };
 
     (void)state;
     cams[1].last_frame_age_ms = -1;
+    cams[1].work.data_frames = 10;
+    cams[1].work.data_bytes = 5000;
+    cams[1].work.dropped_data_queue = 7;
     assert_true(status_metrics(buf, sizeof(buf), &inst, cams, 2) > 0);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char help[128], type[128];
@@ -619,6 +621,10 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(buf, "camarena_memory_used_bytes 1048576\n"));
     assert_non_null(strstr(buf, "camarena_frames_dropped_total{camera=\"yard\",reason=\"relay\"} 0\n"));
     assert_non_null(strstr(buf, "camarena_pressure_level 0\n"));
+    /* Payload, and per message the topic data/yard/ and the 64-byte header. */
+    assert_non_null(strstr(buf, "camarena_publish_bytes_total{camera=\"yard\"} 5740\n"));
+    assert_non_null(strstr(buf, "camarena_publish_bytes_total{camera=\"front-door\"} 0\n"));
+    assert_non_null(strstr(buf, "camarena_frames_dropped_total{camera=\"yard\",reason=\"data_queue\"} 7\n"));
     assert_int_equal(buf[strlen(buf) - 1], '\n');
     assert_int_equal(status_metrics(buf, 200, &inst, cams, 2), -ENOBUFS);
 }
@@ -658,7 +664,8 @@ static void test_worker_argv(void **state)
     static const char *const want[] = {
         "/x/camarena-worker", "--instance", "demo", "--camera", "yard", "--index", "3", "--runtime-dir", "/run/c",
         "--ffmpeg", "ffmpeg", "--url", "testsrc=size=64x48", "--lavfi", "--fps", "12.5", "--decimation", "2",
-        "--status-fd", "3", "--report-ms", "250", "--log-level", "warn", "--", "-rtsp_transport", "tcp", NULL,
+        "--status-fd", "3", "--report-ms", "250", "--log-level", "warn", "--data", "on", "--data-rate", "2000000",
+        "--", "-rtsp_transport", "tcp", NULL,
     };
 
     (void)state;
@@ -673,6 +680,8 @@ static void test_worker_argv(void **state)
     cam.lavfi = true;
     cam.input = url + 6;
     cam.fps = 12.5;
+    cam.data = true;
+    cam.data_rate_limit = 2000000;
     cam.input_options = opts;
     cam.input_option_count = 2;
     assert_int_equal(spawn_argv_build(&a, "/x/camarena-worker", &conf, &cam, 3, 2, 250), 0);
@@ -687,10 +696,13 @@ static void test_worker_argv(void **state)
     cam.lavfi = false;
     cam.input = url;
     cam.input_option_count = 0;
+    cam.data = false;
     assert_int_equal(spawn_argv_build(&a, "/x/camarena-worker", &conf, &cam, 0, 1, 100), 0);
     for (size_t i = 0; a.argv[i]; i++) {
         assert_string_not_equal(a.argv[i], "--lavfi");
         assert_string_not_equal(a.argv[i], "--");
+        if (strcmp(a.argv[i], "--data") == 0)
+            assert_string_equal(a.argv[i + 1], "off");
     }
     spawn_argv_close(&a);
 }
