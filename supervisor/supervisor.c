@@ -36,6 +36,7 @@
 #include "supervisor/procmem.h"
 #include "supervisor/spawn.h"
 #include "supervisor/status.h"
+#include "supervisor/zap.h"
 
 #define STOP_GRACE_NS (5ull * 1000000000ull)   /* SPEC 6: workers are killed after 5 s */
 #define REAP_GRACE_NS (2ull * 1000000000ull)   /* after the SIGKILLs, how long to wait for the reaps */
@@ -140,6 +141,7 @@ struct supervisor {
                                      * frame, an event, or the largest pressure/ message sent so far */
     char *buf;                      /* status and metrics bodies */
     size_t bufcap;
+    struct zap *zap;                /* CURVE on tcp:// publish endpoints, NULL without keys */
 };
 
 static uint64_t now_ns(void)
@@ -799,6 +801,9 @@ static void on_monitor(struct supervisor *s)
             uint16_t ev;
 
             memcpy(&ev, zmq_msg_data(&parts[0]), sizeof(ev));
+            if (n == 2)
+                zap_monitor_event(s->zap, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]),
+                                  zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]));
             if (ev == ZMQ_EVENT_ACCEPTED)
                 s->subscribers++;
             else if (ev == ZMQ_EVENT_DISCONNECTED && s->subscribers > 0)
@@ -1233,6 +1238,7 @@ int supervisor_run(struct supervisor *s)
             {NULL, s->sigfd, ZMQ_POLLIN, 0},
             {s->monitor, 0, ZMQ_POLLIN, 0},
             {NULL, s->psi_fd, ZMQ_POLLPRI, 0},
+            {NULL, -1, 0, 0},
         };
         /* The monitor and the PSI trigger are optional: left out when absent. */
         int nitems = 5;
@@ -1244,6 +1250,12 @@ int supervisor_run(struct supervisor *s)
             items[5] = items[6];
         if (s->psi_fd >= 0)
             nitems++;
+        /* The ZAP handler goes last, outside the optional items' loop. */
+        int zap_item = -1;
+        if (s->zap) {
+            zap_item = nitems;
+            items[nitems++] = (zmq_pollitem_t){zap_socket(s->zap), 0, ZMQ_POLLIN, 0};
+        }
         rc = zmq_poll(items, nitems, poll_timeout(s, now));
 
         if (rc < 0 && zmq_errno() != EINTR) {
@@ -1262,7 +1274,11 @@ int supervisor_run(struct supervisor *s)
                 on_worker_socket(s, now);
             if (items[1].revents & ZMQ_POLLIN)
                 on_control(s, now);
+            if (zap_item >= 0 && (items[zap_item].revents & ZMQ_POLLIN) && zap_handle(s->zap) < 0)
+                log_error("curve: the ZAP handler failed: %s", zmq_strerror(zmq_errno()));
             for (int i = 5; i < nitems; i++) {
+                if (i == zap_item)
+                    continue;
                 if (items[i].socket && (items[i].revents & ZMQ_POLLIN))
                     on_monitor(s);
                 else if (!items[i].socket && items[i].revents)
@@ -1404,6 +1420,13 @@ static int bind_socket(struct supervisor *s, void *sock, const char *endpoint, c
     return 0;
 }
 
+/* Each refused publish client is logged (SPEC 9). */
+static void on_zap_refused(void *arg, const struct zap_refusal *r)
+{
+    (void)arg;
+    log_warn("%s", r->text);
+}
+
 static int open_sockets(struct supervisor *s, char *err, size_t errlen)
 {
     static const int types[SOCK_COUNT] = {ZMQ_XPUB, ZMQ_ROUTER, ZMQ_XSUB, ZMQ_ROUTER};
@@ -1439,9 +1462,20 @@ static int open_sockets(struct supervisor *s, char *err, size_t errlen)
      * instance. Lossy, a slow subscriber loses only its own messages, and
      * sees the gaps in frame_seq. */
     zmq_setsockopt(s->sock[SOCK_PUB], ZMQ_SNDHWM, &hwm, sizeof(hwm));
-    /* Connections are counted for queue_bound; without the monitor the
-     * bound is that of one subscriber. */
-    if (zmq_socket_monitor(s->sock[SOCK_PUB], PUB_MONITOR, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) == 0) {
+    /* The ZAP handler is bound before any CURVE endpoint: without it libzmq
+     * would let every CURVE client in. */
+    if (conf->curve_secret_key[0]) {
+        rc = zap_new(&s->zap, s->zctx, conf->curve_secret_key, conf->curve_client_keys, on_zap_refused, s, err,
+                     errlen);
+        if (rc < 0)
+            return rc;
+        log_info("curve: tcp publish endpoints use CURVE; server public key %s", zap_public_key(s->zap));
+    }
+    /* Connections are counted for queue_bound (without the monitor the
+     * bound is that of one subscriber), and clients that do not speak CURVE
+     * are seen here, since they never reach the ZAP handler. */
+    if (zmq_socket_monitor(s->sock[SOCK_PUB], PUB_MONITOR,
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | (s->zap ? ZAP_MONITOR_EVENTS : 0)) == 0) {
         s->monitor = zmq_socket(s->zctx, ZMQ_PAIR);
         if (s->monitor && zmq_connect(s->monitor, PUB_MONITOR) < 0) {
             zmq_close(s->monitor);
@@ -1468,7 +1502,9 @@ static int open_sockets(struct supervisor *s, char *err, size_t errlen)
             return rc;
         if (i == SOCK_PUB) {
             for (size_t p = 0; p < conf->publish_count; p++) {
-                rc = bind_socket(s, s->sock[SOCK_PUB], conf->publish[p], err, errlen);
+                rc = zap_wants_curve(s->zap, conf->publish[p])
+                         ? zap_secure_bind(s->zap, s->sock[SOCK_PUB], conf->publish[p], err, errlen)
+                         : bind_socket(s, s->sock[SOCK_PUB], conf->publish[p], err, errlen);
                 if (rc < 0)
                     return rc;
             }
@@ -1640,6 +1676,7 @@ void supervisor_destroy(struct supervisor **sp)
     for (int i = 0; i < SOCK_COUNT; i++)
         if (s->sock[i])
             zmq_close(s->sock[i]);
+    zap_destroy(&s->zap);
     if (s->zctx)
         zmq_ctx_term(s->zctx);
     for (size_t i = 0; i < s->bound_count; i++) {

@@ -188,9 +188,12 @@ class Tools(unittest.TestCase):
     def test_sub_errors(self):
         self.assertEqual(self.sub("-c", self.inst.conf_path).returncode, 2)            # no camera
         self.assertEqual(self.sub("porch").returncode, 2)                               # no target
-        r = self.sub("-e", "tcp://127.0.0.1:7200", "porch")
+        r = self.sub("-e", "udp://127.0.0.1:7200", "porch")
         self.assertEqual(r.returncode, 2, r)
-        self.assertIn(b"not available yet", r.stderr)
+        self.assertIn(b"expected ipc://PATH or tcp://HOST:PORT", r.stderr)
+        r = self.sub("-e", "tcp://127.0.0.1:1", "--timeout", "0.5", "porch")              # nobody there
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(b"no frame for", r.stderr)
         r = self.sub("-c", self.inst.conf_path, "--count", "1", "nosuch")
         self.assertEqual(r.returncode, 1, r)
         r = self.sub("-i", "no-such-instance-%d" % os.getpid(), "--count", "1", "porch")
