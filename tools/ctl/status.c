@@ -91,8 +91,12 @@ static void print_errors(FILE *out, const struct jread *j, int cams)
     }
 }
 
+/* One line: the level, the ratio of the limit, and what pressure has shed
+ * now (pressure.shed), e.g.
+ *   pressure: critical, ratio 0.92, used 139M of 151M - decimated: low mid; held: low; paused: low */
 static void print_pressure(FILE *out, const struct jread *j, int root)
 {
+    static const char *const shed_kinds[] = {"decimated", "held", "paused"};
     int p = jread_get(j, root, "pressure");
     if (p < 0)
         return;
@@ -102,24 +106,19 @@ static void print_pressure(FILE *out, const struct jread *j, int root)
     status_format_bytes(limit, sizeof(limit), jread_number(j, jread_get(j, p, "limit_bytes"), -1));
     fprintf(out, "pressure: %s, ratio %.3f, used %s of %s", level[0] ? level : "?",
             jread_number(j, jread_get(j, p, "ratio"), 0), used, limit);
-    int actions = jread_get(j, p, "actions");
-    const char *sep = "; actions: ";
-    for (int a = jread_first(j, actions); a >= 0; a = jread_next(j, actions, a)) {
-        char text[256];
-        if (j->toks[a].type == JREAD_OBJECT) {
-            /* An action object: print its fields as key=value. */
-            fputs(sep, out);
-            const char *isep = "";
-            for (int k = jread_first(j, a); k >= 0; k = jread_next(j, a, k)) {
-                char key[64];
-                fprintf(out, "%s%s=%s", isep, jread_string(j, k, key, sizeof(key)),
-                        jread_string(j, k + 1, text, sizeof(text)));
-                isep = " ";
-            }
-        } else {
-            fprintf(out, "%s%s", sep, jread_string(j, a, text, sizeof(text)));
+    int shed = jread_get(j, p, "shed");
+    const char *sep = " - ";
+    for (size_t k = 0; shed >= 0 && k < sizeof(shed_kinds) / sizeof(shed_kinds[0]); k++) {
+        int list = jread_get(j, shed, shed_kinds[k]);
+        int c = jread_first(j, list);
+        if (c < 0)
+            continue;
+        fprintf(out, "%s%s:", sep, shed_kinds[k]);
+        for (; c >= 0; c = jread_next(j, list, c)) {
+            char name[80];
+            fprintf(out, " %s", jread_string(j, c, name, sizeof(name)));
         }
-        sep = ", ";
+        sep = "; ";
     }
     fputc('\n', out);
 }
