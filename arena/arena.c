@@ -50,6 +50,83 @@ uint64_t arena_partition_size(uint64_t frame_size, uint32_t slot_count)
     return partition_headers_size(slot_count) + (uint64_t)slot_count * page_up(frame_size);
 }
 
+void arena_part_place(struct arena_part *part, uint64_t offset)
+{
+    assert(offset % ARENA_PAGE_SIZE == 0);
+    part->partition_offset = offset;
+    part->partition_size = arena_partition_size(part->frame_size, part->slot_count);
+    part->slots_offset = offset + ARENA_RING_HEADER_SIZE;
+    part->data_offset = offset + partition_headers_size(part->slot_count);
+    part->slot_stride = page_up(part->frame_size);
+}
+
+int arena_part_init(struct arena_part *part, const struct arena_camera_spec *spec, char *err, size_t errlen)
+{
+    struct arena_plan one;
+    int rc;
+
+    memset(part, 0, sizeof(*part));
+    rc = arena_plan_build(&one, spec, 1, 1, 0, err, errlen);
+    if (rc < 0)
+        return rc;
+    *part = one.parts[0];
+    arena_plan_close(&one);
+    arena_part_place(part, 0);
+    return 0;
+}
+
+/* ---- free room -------------------------------------------------------- */
+
+static bool covered(const struct arena_range *used, size_t n, uint64_t offset)
+{
+    for (size_t i = 0; i < n; i++)
+        if (used[i].size > 0 && offset >= used[i].offset && offset - used[i].offset < used[i].size)
+            return true;
+    return false;
+}
+
+/* The free room from a candidate start up to the next used range or end. */
+static uint64_t gap_from(const struct arena_range *used, size_t n, uint64_t start, uint64_t end)
+{
+    uint64_t stop = end;
+
+    for (size_t i = 0; i < n; i++)
+        if (used[i].size > 0 && used[i].offset >= start && used[i].offset < stop)
+            stop = used[i].offset;
+    return stop - start;
+}
+
+int arena_space_fit(const struct arena_range *used, size_t n, uint64_t start, uint64_t end, uint64_t size,
+                    uint64_t *offset, uint64_t *largest)
+{
+    uint64_t best = 0, found = UINT64_MAX;
+
+    assert(n == 0 || used);
+    /* Free ranges begin at start or where a used range ends (page-aligned
+     * up): those are the only candidates, taken from the lowest up. */
+    for (size_t k = 0; k <= n; k++) {
+        uint64_t cand = page_up(k == n ? start : used[k].offset + used[k].size), gap;
+
+        if (k < n && used[k].size == 0)
+            continue;
+        if (cand < start)
+            cand = page_up(start);
+        if (cand >= end || covered(used, n, cand))
+            continue;
+        gap = gap_from(used, n, cand, end);
+        if (gap > best)
+            best = gap;
+        if (size > 0 && gap >= size && cand < found)
+            found = cand;
+    }
+    if (largest)
+        *largest = best;
+    if (found == UINT64_MAX)
+        return -ENOSPC;
+    *offset = found;
+    return 0;
+}
+
 int arena_plan_build(struct arena_plan *plan, const struct arena_camera_spec *cams, uint32_t count,
                      uint32_t capacity, uint64_t arena_size, char *err, size_t errlen)
 {
@@ -103,11 +180,7 @@ int arena_plan_build(struct arena_plan *plan, const struct arena_camera_spec *ca
         p->frame_size = (uint32_t)frame_size;
         p->slot_count = c->slot_count;
         p->priority = c->priority;
-        p->partition_offset = off;
-        p->partition_size = arena_partition_size(frame_size, c->slot_count);
-        p->slots_offset = off + ARENA_RING_HEADER_SIZE;
-        p->data_offset = off + partition_headers_size(c->slot_count);
-        p->slot_stride = page_up(frame_size);
+        arena_part_place(p, off);
         if (__builtin_add_overflow(off, p->partition_size, &off)) {
             seterr(err, errlen, "camera %s: the arena's size overflows", c->name);
             goto invalid;
@@ -384,6 +457,66 @@ struct arena_ring *arena_ring(struct arena *arena, uint32_t index)
 void arena_set_state(struct arena *arena, uint32_t index, enum arena_state state)
 {
     atomic_store_explicit(&arena_desc(arena, index)->state, (uint32_t)state, memory_order_release);
+}
+
+void arena_desc_set(struct arena *arena, uint32_t index, const struct arena_part *part)
+{
+    struct arena_camera_desc *d = arena_desc(arena, index);
+    struct arena_ring *ring = (struct arena_ring *)(arena->base + part->partition_offset);
+    struct arena_slot *slots = (struct arena_slot *)(arena->base + part->slots_offset);
+
+    assert(d->name[0] == '\0');
+    assert(part->partition_offset >= arena->header->cameras_offset +
+           (uint64_t)arena->header->camera_capacity * ARENA_DESC_SIZE);
+    assert(part->partition_offset + part->partition_size <= arena->size);
+    snprintf(d->pix_fmt, sizeof(d->pix_fmt), "%s", pixfmt_name(part->pix_fmt));
+    d->width = part->width;
+    d->height = part->height;
+    d->frame_size = part->frame_size;
+    d->slot_count = part->slot_count;
+    d->partition_offset = part->partition_offset;
+    d->partition_size = part->partition_size;
+    d->slots_offset = part->slots_offset;
+    d->data_offset = part->data_offset;
+    d->slot_stride = part->slot_stride;
+    d->priority = part->priority;
+    atomic_store_explicit(&d->state, ARENA_STATE_STOPPED, memory_order_release);
+    /* The ring starts empty: a reader still holding an old frame_seq of
+     * whatever lived here before sees its slot's seq change and drops it. */
+    for (uint32_t s = 0; s < part->slot_count; s++)
+        atomic_store_explicit(&slots[s].seq, 0, memory_order_release);
+    atomic_store_explicit(&ring->head_seq, 0, memory_order_release);
+    /* The name goes in last: a reader that finds the camera by name sees
+     * every field above. */
+    atomic_thread_fence(memory_order_release);
+    memcpy(d->name, part->name, sizeof(d->name) < sizeof(part->name) ? sizeof(d->name) : sizeof(part->name));
+    d->name[sizeof(d->name) - 1] = '\0';
+    atomic_thread_fence(memory_order_release);
+    arena->header->camera_count++;
+}
+
+void arena_desc_free(struct arena *arena, uint32_t index)
+{
+    struct arena_camera_desc *d = arena_desc(arena, index);
+
+    if (d->name[0] == '\0')
+        return;
+    atomic_store_explicit(&d->state, ARENA_STATE_STOPPED, memory_order_release);
+    atomic_thread_fence(memory_order_release);
+    memset(d->name, 0, sizeof(d->name));
+    atomic_thread_fence(memory_order_release);
+    if (arena->header->camera_count > 0)
+        arena->header->camera_count--;
+}
+
+bool arena_desc_in_use(struct arena *arena, uint32_t index)
+{
+    return arena_desc(arena, index)->name[0] != '\0';
+}
+
+uint64_t arena_partitions_offset(const struct arena *arena)
+{
+    return page_up(arena->header->cameras_offset + (uint64_t)arena->header->camera_capacity * ARENA_DESC_SIZE);
 }
 
 void arena_heartbeat(struct arena *arena, uint64_t monotonic_ns)

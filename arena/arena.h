@@ -55,6 +55,37 @@ int arena_plan_build(struct arena_plan *plan, const struct arena_camera_spec *ca
                      uint32_t capacity, uint64_t arena_size, char *err, size_t errlen);
 void arena_plan_close(struct arena_plan *plan);
 
+/* Fills part from spec (name, geometry, frame size, priority) and places it
+ * at offset 0 (arena_part_place moves it). Returns 0, or -EINVAL with err
+ * saying why, as arena_plan_build does for one camera. */
+int arena_part_init(struct arena_part *part, const struct arena_camera_spec *spec, char *err, size_t errlen);
+
+/* Sets part's offsets for a partition starting at offset (page-aligned,
+ * asserted): partition_size, slots_offset, data_offset, slot_stride. */
+void arena_part_place(struct arena_part *part, uint64_t offset);
+
+/* ---- free room ----------------------------------------------------------
+ *
+ * The partitions of a running arena are not kept in a list of their own:
+ * the descriptors in use say which ranges are taken, and what is left in
+ * [partitions offset, arena size) is free room - the spare room of a set
+ * arena_size and the partitions of cameras removed by a reload. */
+
+/* A range of bytes of the arena. */
+struct arena_range {
+    uint64_t offset;
+    uint64_t size;  /* 0: ignored */
+};
+
+/* Finds room for size bytes in [start, end) that overlaps none of the n
+ * used ranges (in any order; they may extend past the bounds): first fit,
+ * the lowest page-aligned offset whose free range is large enough. Returns 0
+ * with *offset, or -ENOSPC (size 0 never fits). Either way, *largest (if
+ * not NULL) is the largest free range, counted from its page-aligned start.
+ * Pure; O(n^2), for the few dozen partitions of an arena. */
+int arena_space_fit(const struct arena_range *used, size_t n, uint64_t start, uint64_t end, uint64_t size,
+                    uint64_t *offset, uint64_t *largest);
+
 /* A created, mapped arena. */
 struct arena {
     int fd;                          /* -1 when closed */
@@ -87,6 +118,26 @@ struct arena_ring *arena_ring(struct arena *arena, uint32_t index);
 
 /* Stores state into the descriptor with release semantics. */
 void arena_set_state(struct arena *arena, uint32_t index, enum arena_state state);
+
+/* Returns the offset of the first partition: the descriptors' end, page-aligned. */
+uint64_t arena_partitions_offset(const struct arena *arena);
+
+/* Returns true if descriptor index has a name (is in use). */
+bool arena_desc_in_use(struct arena *arena, uint32_t index);
+
+/* Takes the free descriptor index (asserted) for part, whose partition must
+ * lie in the arena's free room (the caller's arena_space_fit), in an order
+ * that keeps readers safe: geometry and offsets, state stopped, priority;
+ * every slot's seq and head_seq zeroed (frame numbering starts at 1); then,
+ * after a release fence, the name; then camera_count + 1. */
+void arena_desc_set(struct arena *arena, uint32_t index, const struct arena_part *part);
+
+/* Frees descriptor index: state stopped, then, after a release fence, the
+ * name cleared; camera_count - 1. The partition's bytes stay as they are
+ * (the mapping stays valid for a reader that still holds a frame of it; its
+ * seq check fails once the range is reused). The caller must have reaped the
+ * camera's worker first. A free descriptor is left alone. */
+void arena_desc_free(struct arena *arena, uint32_t index);
 
 /* Stores now into heartbeat_monotonic_ns with release semantics. */
 void arena_heartbeat(struct arena *arena, uint64_t monotonic_ns);

@@ -1256,6 +1256,163 @@ static void test_python_struct(void **state)
     assert_int_equal(WEXITSTATUS(status), 1);
 }
 
+
+/* ---- free room and reload's descriptors -------------------------------- */
+
+static void test_space_fit(void **state)
+{
+    uint64_t off = 1, largest = 0;
+    (void)state;
+
+    /* Nothing used: the start, page-aligned up. */
+    assert_int_equal(arena_space_fit(NULL, 0, 8192, 65536, 4096, &off, &largest), 0);
+    assert_int_equal(off, 8192);
+    assert_int_equal(largest, 65536 - 8192);
+    assert_int_equal(arena_space_fit(NULL, 0, 8000, 65536, 4096, &off, NULL), 0);
+    assert_int_equal(off, 8192);
+
+    /* First fit: the lowest hole large enough, not the best one. */
+    struct arena_range used[] = {
+        {8192, 8192},    /* [8K, 16K) */
+        {20480, 8192},   /* [20K, 28K): a 4K hole before it */
+        {40960, 4096},   /* [40K, 44K): a 12K hole before it */
+    };
+    assert_int_equal(arena_space_fit(used, 3, 8192, 65536, 4096, &off, &largest), 0);
+    assert_int_equal(off, 16384);
+    assert_int_equal(largest, 65536 - 45056);
+    assert_int_equal(arena_space_fit(used, 3, 8192, 65536, 8192, &off, NULL), 0);
+    assert_int_equal(off, 28672);
+    assert_int_equal(arena_space_fit(used, 3, 8192, 65536, 12288, &off, NULL), 0);
+    assert_int_equal(off, 28672);
+    assert_int_equal(arena_space_fit(used, 3, 8192, 65536, 16384, &off, NULL), 0);
+    assert_int_equal(off, 45056);
+
+    /* The order of the used ranges does not matter. */
+    struct arena_range shuffled[] = {used[2], used[0], used[1]};
+    assert_int_equal(arena_space_fit(shuffled, 3, 8192, 65536, 8192, &off, NULL), 0);
+    assert_int_equal(off, 28672);
+
+    /* A used range that does not end on a page: the next start is aligned up. */
+    struct arena_range odd[] = {{8192, 100}};
+    assert_int_equal(arena_space_fit(odd, 1, 8192, 65536, 4096, &off, &largest), 0);
+    assert_int_equal(off, 12288);
+    assert_int_equal(largest, 65536 - 12288);
+
+    /* No room: -ENOSPC, and the largest free range still said. */
+    assert_int_equal(arena_space_fit(used, 3, 8192, 65536, 65536, &off, &largest), -ENOSPC);
+    assert_int_equal(largest, 65536 - 45056);
+    struct arena_range full[] = {{8192, 65536 - 8192}};
+    largest = 1;
+    assert_int_equal(arena_space_fit(full, 1, 8192, 65536, 4096, &off, &largest), -ENOSPC);
+    assert_int_equal(largest, 0);
+    assert_int_equal(arena_space_fit(NULL, 0, 8192, 65536, 0, &off, NULL), -ENOSPC);
+
+    /* A freed range (size 0 or left out) is room again. */
+    used[0].size = 0;
+    assert_int_equal(arena_space_fit(used, 3, 8192, 65536, 12288, &off, &largest), 0);
+    assert_int_equal(off, 8192);
+    assert_int_equal(largest, 65536 - 45056); /* still the tail: the hole at 8K is 12K */
+
+    /* Exactly up to the end fits; one byte more does not. */
+    assert_int_equal(arena_space_fit(NULL, 0, 8192, 16384, 8192, &off, NULL), 0);
+    assert_int_equal(arena_space_fit(NULL, 0, 8192, 16384, 8193, &off, NULL), -ENOSPC);
+}
+
+static void test_desc_set_free(void **state)
+{
+    struct arena_camera_spec spec = {"first", PIXFMT_GRAY, 64, 48, 3, 10};
+    struct arena_camera_spec spec2 = {"second", PIXFMT_BGR24, 64, 48, 2, 70};
+    struct arena_part part, part2;
+    struct arena_plan p;
+    struct arena a;
+    struct arena_writer w;
+    camarena_arena_t *r = NULL;
+    struct camarena_camera_info info;
+    char name[64], err[256];
+    uint64_t off, start, seq;
+    (void)state;
+
+    inst(name, sizeof(name), "reload");
+    assert_int_equal(arena_part_init(&part, &spec, err, sizeof(err)), 0);
+    assert_int_equal(part.partition_offset, 0);
+    assert_int_equal(part.frame_size, 64 * 48);
+    assert_int_equal(part.partition_size, arena_partition_size(64 * 48, 3));
+    assert_int_equal(arena_part_init(&part2, &spec2, err, sizeof(err)), 0);
+    struct arena_camera_spec bad = {"bad", PIXFMT_GRAY, 0, 48, 3, 10};
+    assert_int_equal(arena_part_init(&part, &bad, err, sizeof(err)), -EINVAL);
+    assert_int_equal(arena_part_init(&part, &spec, err, sizeof(err)), 0);
+
+    /* One camera, three descriptors, room for about two more partitions. */
+    assert_int_equal(arena_plan_build(&p, &spec, 1, 3, 0, err, sizeof(err)), 0);
+    uint64_t size = p.needed + part.partition_size + part2.partition_size;
+    arena_plan_close(&p);
+    assert_int_equal(arena_plan_build(&p, &spec, 1, 3, size, err, sizeof(err)), 0);
+    assert_int_equal(arena_create(&a, name, 0600, &p, err, sizeof(err)), 0);
+    assert_int_equal(camarena_arena_open(&r, name), 0);
+    start = arena_partitions_offset(&a);
+    assert_int_equal(start, p.partitions_offset);
+    assert_true(arena_desc_in_use(&a, 0));
+    assert_false(arena_desc_in_use(&a, 1));
+
+    /* A frame in camera 0, so that its range is not blank. */
+    assert_int_equal(arena_writer_open(&w, a.shm_name, 0), 0);
+    memset(arena_writer_begin(&w), 0xab, 64 * 48);
+    seq = arena_writer_commit(&w, 64 * 48, 1, 1);
+    assert_int_equal(seq, 1);
+    arena_writer_close(&w);
+
+    /* Add "second" in the spare room, descriptor 1. */
+    struct arena_range used[1] = {{p.parts[0].partition_offset, p.parts[0].partition_size}};
+    assert_int_equal(arena_space_fit(used, 1, start, a.size, part2.partition_size, &off, NULL), 0);
+    assert_int_equal(off, p.needed);
+    arena_part_place(&part2, off);
+    arena_desc_set(&a, 1, &part2);
+    assert_int_equal(a.header->camera_count, 2);
+    assert_int_equal(camarena_arena_find(r, "second"), 1);
+    assert_int_equal(camarena_arena_camera(r, 1, &info), 0);
+    assert_string_equal(info.pix_fmt, "bgr24");
+    assert_int_equal(info.slot_count, 2);
+    assert_int_equal(info.priority, 70);
+    assert_int_equal(info.state, ARENA_STATE_STOPPED);
+    assert_int_equal(camarena_arena_head(r, 1), 0);
+
+    /* Free "first": its name goes, its state is stopped, the count drops. */
+    arena_set_state(&a, 0, ARENA_STATE_RUNNING);
+    arena_desc_free(&a, 0);
+    assert_false(arena_desc_in_use(&a, 0));
+    assert_int_equal(a.header->camera_count, 1);
+    assert_int_equal(camarena_arena_find(r, "first"), -ENOENT);
+    assert_int_equal(atomic_load(&arena_desc(&a, 0)->state), ARENA_STATE_STOPPED);
+    arena_desc_free(&a, 0); /* twice is harmless */
+    assert_int_equal(a.header->camera_count, 1);
+
+    /* Its range is room again: a new camera there starts an empty ring,
+     * whatever the old one left in it. */
+    struct arena_range used2[1] = {{part2.partition_offset, part2.partition_size}};
+    assert_int_equal(arena_space_fit(used2, 1, start, a.size, part.partition_size, &off, NULL), 0);
+    assert_int_equal(off, start);
+    snprintf(part.name, sizeof(part.name), "third");
+    arena_part_place(&part, off);
+    arena_desc_set(&a, 0, &part);
+    assert_int_equal(camarena_arena_find(r, "third"), 0);
+    assert_int_equal(camarena_arena_head(r, 0), 0);
+    for (uint32_t s = 0; s < 3; s++)
+        assert_int_equal(atomic_load(&((struct arena_slot *)(a.base + part.slots_offset))[s].seq), 0);
+    assert_int_equal(a.header->camera_count, 2);
+    assert_int_equal(arena_writer_open(&w, a.shm_name, 0), 0);
+    assert_int_equal(arena_writer_next_seq(&w), 1);
+    arena_writer_close(&w);
+
+    /* Nothing is left for a third partition. */
+    struct arena_range used3[2] = {{part.partition_offset, part.partition_size},
+                                   {part2.partition_offset, part2.partition_size}};
+    assert_int_equal(arena_space_fit(used3, 2, start, a.size, part2.partition_size, &off, NULL), -ENOSPC);
+
+    camarena_arena_close(&r);
+    arena_close(&a, true);
+    arena_plan_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1274,6 +1431,8 @@ int main(void)
         cmocka_unit_test(test_reader_corrupt),
         cmocka_unit_test(test_torture),
         cmocka_unit_test(test_python_struct),
+        cmocka_unit_test(test_space_fit),
+        cmocka_unit_test(test_desc_set_free),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
 
