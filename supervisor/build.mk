@@ -1,7 +1,7 @@
 # supervisor/ - camarenad.
 SUPERVISOR_OBJS := supervisor/backoff.o supervisor/camera.o supervisor/control.o supervisor/log.o \
                    supervisor/pressure.o supervisor/growth.o supervisor/hostmem.o \
-                   supervisor/plan.o supervisor/procmem.o supervisor/spawn.o supervisor/status.o \
+                   supervisor/plan.o supervisor/procmem.o supervisor/reload.o supervisor/spawn.o supervisor/status.o \
                    supervisor/supervisor.o
 
 PROGRAMS += camarenad

@@ -79,7 +79,7 @@ const char *camera_event_name(enum camera_event event)
 const char *camera_reason_name(enum camera_reason reason)
 {
     static const char *const names[] = {"", "exit", "signal", "stalled", "unresponsive",
-                                        "memory", "leak", "pressure", "operator", "shutdown"};
+                                        "memory", "leak", "pressure", "operator", "shutdown", "reload"};
 
     return (unsigned)reason < CAMERA_REASON_COUNT ? names[reason] : "";
 }

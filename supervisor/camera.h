@@ -45,6 +45,7 @@ enum camera_reason {
     CAMERA_REASON_PRESSURE,
     CAMERA_REASON_OPERATOR,
     CAMERA_REASON_SHUTDOWN,
+    CAMERA_REASON_RELOAD,       /* a reload added, changed or removed the camera */
     CAMERA_REASON_COUNT
 };
 
@@ -72,7 +73,7 @@ struct camera_transition camera_step(enum camera_state state, enum camera_event 
 
 /* Names: "stopped" "starting" "running" "backoff" "paused"; "start"...;
  * "" "exit" "signal" "stalled" "unresponsive" "memory" "leak" "pressure"
- * "operator" "shutdown". */
+ * "operator" "shutdown" "reload". */
 const char *camera_state_name(enum camera_state state);
 const char *camera_event_name(enum camera_event event);
 const char *camera_reason_name(enum camera_reason reason);

@@ -285,6 +285,7 @@ int status_metrics(char *buf, size_t cap, const struct status_instance *inst,
     static const enum camera_reason restart_reasons[] = {
         CAMERA_REASON_EXIT, CAMERA_REASON_SIGNAL, CAMERA_REASON_STALLED, CAMERA_REASON_UNRESPONSIVE,
         CAMERA_REASON_MEMORY, CAMERA_REASON_LEAK, CAMERA_REASON_PRESSURE, CAMERA_REASON_OPERATOR,
+        CAMERA_REASON_RELOAD,
     };
     struct text t = {buf, cap, 0, cap == 0};
 

@@ -1,13 +1,16 @@
 /* test_supervisor.c - camarenad's modules without a running daemon: the
  * camera state machine's table, backoff delays with a fixed random source,
  * control request checks, the status/event JSON and metrics text, the
- * smaps_rollup parser and the worker's argument vector. */
+ * smaps_rollup parser, the worker's argument vector, and what a reload
+ * changes (confs written to temporary files and read with conf_load). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include "supervisor/camera.h"
 #include "supervisor/control.h"
 #include "supervisor/procmem.h"
+#include "supervisor/reload.h"
 #include "supervisor/spawn.h"
 #include "supervisor/status.h"
 
@@ -99,6 +103,7 @@ static void test_state_numbers_and_names(void **state)
     assert_string_equal(camera_reason_name(CAMERA_REASON_UNRESPONSIVE), "unresponsive");
     assert_string_equal(camera_reason_name(CAMERA_REASON_OPERATOR), "operator");
     assert_string_equal(camera_reason_name(CAMERA_REASON_SHUTDOWN), "shutdown");
+    assert_string_equal(camera_reason_name(CAMERA_REASON_RELOAD), "reload");
 }
 
 /* A whole life: start, frames, a crash, backoff, restart, pause, resume, stop. */
@@ -707,6 +712,232 @@ static void test_worker_argv(void **state)
     spawn_argv_close(&a);
 }
 
+
+/* ---- reload ------------------------------------------------------------ */
+
+#define RELOAD_SUP "[supervisor]\nname = rl\nruntime_dir = /tmp/camarena-test-reload\n"
+
+/* Writes text to a temporary file and loads it into *conf (asserted). */
+static void load_text(struct conf *conf, const char *text)
+{
+    char path[] = "/tmp/camarena-test-reload-XXXXXX";
+    struct conf_errors *errs = malloc(sizeof(*errs));
+    int fd = mkstemp(path);
+
+    assert_non_null(errs);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    if (conf_load(conf, path, errs) != 0)
+        fail_msg("conf_load: %s\n%s", path, errs->text);
+    unlink(path);
+    free(errs);
+}
+
+
+/* Writes into out the lines of base ('\n'-separated "key = value" lines),
+ * with the one whose key is over's replaced by over, or over appended. */
+static void with_line(char *out, size_t outlen, const char *base, const char *over)
+{
+    size_t klen = strcspn(over, " =");
+    const char *p = base;
+    bool replaced = false;
+
+    out[0] = '\0';
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+
+        if (klen > 0 && strncmp(p, over, klen) == 0 && (p[klen] == ' ' || p[klen] == '=')) {
+            strncat(out, over, outlen - strlen(out) - 1);
+            replaced = true;
+        } else {
+            strncat(out, p, len < outlen - strlen(out) - 1 ? len : outlen - strlen(out) - 1);
+            strncat(out, "\n", outlen - strlen(out) - 1);
+        }
+        p += len + (p[len] == '\n');
+    }
+    if (!replaced)
+        strncat(out, over, outlen - strlen(out) - 1);
+}
+
+static void test_reload_supervisor_keys(void **state)
+{
+    static const char *const fixed[][2] = {
+        {"name = other\n", "name"},
+        {"runtime_dir = /tmp/camarena-test-reload2\n", "runtime_dir"},
+        {"publish = tcp://127.0.0.1:7299\n", "publish"},
+        {"arena_size = 64M\n", "arena_size"},
+        {"max_cameras = 8\n", "max_cameras"},
+        {"arena_mode = 0600\n", "arena_mode"},
+        {"allow_insecure_tcp = yes\n", "allow_insecure_tcp"},
+    };
+    static const char *const free_keys[] = {
+        "ffmpeg = /usr/bin/ffmpeg\n", "global_limit = 2G\n", "soft_limit = 0.7\n", "monitor_interval = 2s\n",
+        "backoff_max = 10s\n", "stall_timeout = 3s\n", "growth_warning = 1M/h\n", "log_level = debug\n",
+        "metrics_file = /tmp/camarena-test-metrics\n", "backoff_jitter = 0\n",
+    };
+    struct conf *old = calloc(1, sizeof(*old)), *new = calloc(1, sizeof(*new));
+    char text[512], err[256];
+    (void)state;
+
+    assert_non_null(old);
+    assert_non_null(new);
+    static const char sup[] = RELOAD_SUP "publish = tcp://127.0.0.1:7298\n";
+    static const char cam[] = "[camera a]\nurl = x\nwidth = 64\nheight = 48\n";
+    char lines[256];
+
+    snprintf(text, sizeof(text), "%s%s", sup, cam);
+    load_text(old, text);
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        with_line(lines, sizeof(lines), sup, fixed[i][0]);
+        snprintf(text, sizeof(text), "%s%s", lines, cam);
+        load_text(new, text);
+        err[0] = '\0';
+        assert_int_equal(reload_supervisor_check(old, new, err, sizeof(err)), -EINVAL);
+        char want[128];
+        snprintf(want, sizeof(want), "%s cannot change on reload: restart camarenad", fixed[i][1]);
+        assert_string_equal(err, want);
+        conf_close(new);
+    }
+    for (size_t i = 0; i < sizeof(free_keys) / sizeof(free_keys[0]); i++) {
+        with_line(lines, sizeof(lines), sup, free_keys[i]);
+        snprintf(text, sizeof(text), "%s%s", lines, cam);
+        load_text(new, text);
+        if (reload_supervisor_check(old, new, err, sizeof(err)) != 0)
+            fail_msg("%s refused: %s", free_keys[i], err);
+        conf_close(new);
+    }
+    conf_close(old);
+    free(old);
+    free(new);
+}
+
+static void test_reload_camera_compare(void **state)
+{
+    static const struct {
+        const char *line;
+        enum reload_kind kind;
+    } cases[] = {
+        {"", RELOAD_UNCHANGED},
+        {"priority = 90\n", RELOAD_TUNED},
+        {"memory_limit = 100M\n", RELOAD_TUNED},
+        {"max_age = 3s\n", RELOAD_TUNED},
+        {"enabled = yes\n", RELOAD_UNCHANGED},
+        {"url = y\n", RELOAD_RESTARTED},
+        {"input_options = -rtsp_transport tcp\n", RELOAD_RESTARTED},
+        {"fps = 5\n", RELOAD_RESTARTED},
+        {"data = off\n", RELOAD_RESTARTED},
+        {"data_rate_limit = 1M\n", RELOAD_RESTARTED},
+        {"width = 32\n", RELOAD_REPLACED},
+        {"height = 32\n", RELOAD_REPLACED},
+        {"pix_fmt = gray\n", RELOAD_REPLACED},
+        {"slots = 4\n", RELOAD_REPLACED},
+        {"slots = 4\nurl = y\npriority = 1\n", RELOAD_REPLACED},
+        {"url = y\npriority = 1\n", RELOAD_RESTARTED},
+    };
+    static const char cam[] = "url = x\nwidth = 64\nheight = 48\ninput_options = -v 0\n";
+    struct conf *old = calloc(1, sizeof(*old)), *new = calloc(1, sizeof(*new));
+    char text[512], lines[256];
+    (void)state;
+
+    load_text(old, RELOAD_SUP "\n\n[camera a]\nurl = x\nwidth = 64\nheight = 48\ninput_options = -v 0\n");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *l = cases[i].line;
+
+        /* Up to three lines, each replacing its key. */
+        snprintf(lines, sizeof(lines), "%s", cam);
+        while (*l) {
+            char one[64], tmp[256];
+            size_t len = strcspn(l, "\n") + 1;
+
+            snprintf(one, sizeof(one), "%.*s", (int)len, l);
+            with_line(tmp, sizeof(tmp), lines, one);
+            snprintf(lines, sizeof(lines), "%s", tmp);
+            l += len;
+        }
+        /* The section moves up a line: where it is does not count. */
+        snprintf(text, sizeof(text), RELOAD_SUP "\n[camera a]\n%s", lines);
+        load_text(new, text);
+        enum reload_kind k = reload_camera_compare(&old->cameras[0], &new->cameras[0]);
+        if (k != cases[i].kind)
+            fail_msg("'%s': %s, expected %s", cases[i].line, reload_kind_name(k), reload_kind_name(cases[i].kind));
+        conf_close(new);
+    }
+    conf_close(old);
+    free(old);
+    free(new);
+}
+
+static void test_reload_diff(void **state)
+{
+    struct conf *old = calloc(1, sizeof(*old)), *new = calloc(1, sizeof(*new));
+    struct reload_diff d;
+    char buf[512];
+    (void)state;
+
+    load_text(old, RELOAD_SUP
+              "[camera same]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera gone]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera moved]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera off-now]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera on-now]\nurl = x\nwidth = 64\nheight = 48\nenabled = no\n"
+              "[camera tuned]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera bigger]\nurl = x\nwidth = 64\nheight = 48\n");
+    load_text(new, RELOAD_SUP
+              "[camera new]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera bigger]\nurl = x\nwidth = 640\nheight = 48\n"
+              "[camera tuned]\nurl = x\nwidth = 64\nheight = 48\npriority = 7\n"
+              "[camera on-now]\nurl = x\nwidth = 64\nheight = 48\n"
+              "[camera off-now]\nurl = x\nwidth = 64\nheight = 48\nenabled = no\n"
+              "[camera moved]\nurl = z\nwidth = 64\nheight = 48\n"
+              "[camera same]\nurl = x\nwidth = 64\nheight = 48\n");
+    assert_int_equal(reload_diff_build(&d, old, new), 0);
+    static const struct {
+        const char *name;
+        enum reload_kind kind;
+    } want[] = {
+        {"gone", RELOAD_REMOVED}, {"off-now", RELOAD_REMOVED}, {"new", RELOAD_ADDED},
+        {"bigger", RELOAD_REPLACED}, {"tuned", RELOAD_TUNED}, {"on-now", RELOAD_ADDED},
+        {"moved", RELOAD_RESTARTED}, {"same", RELOAD_UNCHANGED},
+    };
+    assert_int_equal(d.count, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < d.count; i++) {
+        const struct reload_item *it = &d.items[i];
+        const char *name = it->new ? it->new->name : it->old->name;
+
+        assert_string_equal(name, want[i].name);
+        if (it->kind != want[i].kind)
+            fail_msg("%s: %s, expected %s", name, reload_kind_name(it->kind), reload_kind_name(want[i].kind));
+        assert_true(it->kind == RELOAD_ADDED ? it->old == NULL : it->old != NULL);
+        assert_true(it->kind == RELOAD_REMOVED ? it->new == NULL : it->new != NULL);
+        if (it->old)
+            assert_true(it->old >= old->cameras && it->old < old->cameras + old->camera_count);
+        if (it->new)
+            assert_true(it->new >= new->cameras && it->new < new->cameras + new->camera_count);
+    }
+    assert_int_equal(d.counts[RELOAD_REMOVED], 2);
+    assert_int_equal(d.counts[RELOAD_ADDED], 2);
+    assert_int_equal(d.counts[RELOAD_UNCHANGED], 1);
+    int len = reload_json(buf, sizeof(buf), &d);
+    assert_int_equal(len, (int)strlen(buf));
+    assert_string_equal(buf, "{\"added\":[\"new\",\"on-now\"],\"removed\":[\"gone\",\"off-now\"],"
+                             "\"changed\":[\"bigger\",\"tuned\",\"moved\"],\"unchanged\":[\"same\"]}");
+    assert_int_equal(reload_json(buf, 20, &d), -ENOBUFS);
+    reload_diff_close(&d);
+    reload_diff_close(&d); /* twice is harmless */
+
+    /* The same conf: nothing but unchanged cameras. */
+    assert_int_equal(reload_diff_build(&d, old, old), 0);
+    assert_int_equal(d.counts[RELOAD_UNCHANGED], 6);
+    assert_int_equal(d.count, 6);
+    reload_diff_close(&d);
+
+    conf_close(old);
+    conf_close(new);
+    free(old);
+    free(new);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +959,9 @@ int main(void)
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_procmem_parse),
         cmocka_unit_test(test_worker_argv),
+        cmocka_unit_test(test_reload_supervisor_keys),
+        cmocka_unit_test(test_reload_camera_compare),
+        cmocka_unit_test(test_reload_diff),
     };
 
     return cmocka_run_group_tests_name("supervisor", tests, NULL, NULL);
