@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "supervisor/supervisor.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,6 +10,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #include "supervisor/plan.h"
 #include "supervisor/pressure.h"
 #include "supervisor/procmem.h"
+#include "supervisor/reload.h"
 #include "supervisor/spawn.h"
 #include "supervisor/status.h"
 #include "supervisor/zap.h"
@@ -48,6 +51,7 @@
 #define EVENT_MAX 2048                         /* bytes of one event's JSON */
 #define PUB_MONITOR "inproc://camarenad-pub-monitor" /* connections to the publish endpoints */
 #define NS_PER_MS 1000000ull
+#define RELOAD_REPLY_MAX (CONF_ERRORS_MAX + 4096) /* bytes of reload's reply: every conf error fits */
 
 enum { SOCK_PUB, SOCK_CTL, SOCK_UP, SOCK_WRK, SOCK_COUNT };
 
@@ -91,6 +95,7 @@ struct cam {
     uint64_t drops_relay;           /* its messages the relay could not send */
     bool data_held;                 /* its data/ publishing is held: told to every unit at its first report */
     bool operator_paused;           /* paused by the operator: pressure never resumes it */
+    bool removing;                  /* removed by a reload: stopped, dropped with its descriptor once reaped */
     struct growth growth;           /* memory growth of the current run */
     bool growth_warned;             /* a "warning" event was published for the current run */
     uint64_t restarts;
@@ -103,8 +108,22 @@ struct cam {
     char error[IPC_EXIT_LINE_MAX];  /* the last error line; cleared when frames flow again */
 };
 
+/* A camera a reload adds once the cameras it removes are reaped. */
+struct reload_add {
+    const struct conf_camera *conf; /* in the new conf */
+    uint32_t index;                 /* the free descriptor chosen */
+    struct arena_part part;         /* its partition, placed in the free room */
+};
+
 struct supervisor {
-    const struct conf *conf;
+    const struct conf *conf;        /* the running conf: main's, or the last one a reload read */
+    struct conf *conf_owned;        /* the running conf when a reload read it (freed at the end) */
+    struct conf *conf_retired;      /* the conf before the last reload, if a reload read it: freed once no
+                                     * camera points into it */
+    size_t capacity;                /* cams, pcams, camera_bytes and adds hold max_cameras: never reallocated */
+    bool reload_pending;            /* a reload waits for the reaps of the cameras it removed */
+    struct reload_add *adds;        /* what it adds then */
+    size_t add_count;
     struct arena arena;
     struct arena_plan plan;
     bool arena_open;
@@ -117,7 +136,7 @@ struct supervisor {
     sigset_t old_mask;
     char worker_path[PATH_MAX];
     uint32_t report_ms;
-    struct cam *cams;
+    struct cam *cams;               /* ncams in use, in no particular order; cams[i].index is the descriptor */
     size_t ncams;
     bool stopping;
     bool killed_all;
@@ -359,7 +378,8 @@ static void apply(struct supervisor *s, struct cam *c, enum camera_event ev, enu
     if (x && x->error && x->error[0])
         snprintf(c->error, sizeof(c->error), "%s", x->error);
     if (t.actions & CAMERA_DO_EXIT_EVENT) {
-        enum conf_log_level level = reason == CAMERA_REASON_OPERATOR ? CONF_LOG_INFO : CONF_LOG_WARN;
+        enum conf_log_level level =
+            reason == CAMERA_REASON_OPERATOR || reason == CAMERA_REASON_RELOAD ? CONF_LOG_INFO : CONF_LOG_WARN;
 
         if (x && x->error && x->error[0])
             log_msg(level, "%s: exit (%s): %s", c->conf->name, camera_reason_name(reason), x->error);
@@ -542,7 +562,7 @@ static const char *paused_by(const struct supervisor *s, const struct cam *c)
         return "";
     if (c->operator_paused)
         return "operator";
-    return s->pcams[c->index].shed.paused ? "pressure" : "operator";
+    return s->pcams[c - s->cams].shed.paused ? "pressure" : "operator";
 }
 
 static void fill_pressure(struct supervisor *s, struct status_pressure *sp)
@@ -1013,6 +1033,425 @@ static void relay(struct supervisor *s, void *from, void *to)
     }
 }
 
+/* How often workers report: several times per stall_timeout, so that a
+ * silent worker is told from a slow one; at most each monitor_interval. */
+static uint32_t report_interval_ms(const struct conf *conf)
+{
+    uint64_t report_ns = conf->stall_timeout_ns / 4, ms;
+
+    if (report_ns > conf->monitor_interval_ns)
+        report_ns = conf->monitor_interval_ns;
+    ms = report_ns / NS_PER_MS;
+    return ms < 10 ? 10 : ms > 1000 ? 1000 : (uint32_t)ms;
+}
+
+/* Makes s->buf large enough for the status and metrics of ncams cameras.
+ * Returns 0 or -ENOMEM (the old buffer is kept). */
+static int buf_fit(struct supervisor *s, size_t ncams)
+{
+    size_t want = 8192 + ncams * 8192;
+    char *b;
+
+    if (s->buf && s->bufcap >= want)
+        return 0;
+    b = realloc(s->buf, want);
+    if (!b)
+        return -ENOMEM;
+    s->buf = b;
+    s->bufcap = want;
+    return 0;
+}
+
+/* The [supervisor] settings a running instance follows, from s->conf: at
+ * start, and again after each reload (the pressure level and every camera's
+ * failure count are kept). */
+static void settings_apply(struct supervisor *s)
+{
+    const struct conf *conf = s->conf;
+    struct pressure_config cfg;
+
+    log_init(conf->name, conf->log_level);
+    s->report_ms = report_interval_ms(conf);
+    pressure_config_init(&cfg, conf->soft_limit, conf->hard_limit, conf->critical_limit);
+    /* A camera over its own memory_limit is restarted at any level (SPEC 7:
+     * the limit is that camera's own budget), not only from high (SPEC 8's
+     * table, which says when it is done at the latest). docs/PRESSURE.md. */
+    cfg.restart_level = PRESSURE_NONE;
+    s->pressure.cfg = cfg;
+    growth_config_init(&s->growth_cfg, conf->growth_warning, conf->growth_critical);
+    s->growth_cfg.warmup_ns = conf->growth_warmup_ns;
+    s->growth_cfg.spacing_ns = conf->monitor_interval_ns / 2;
+    s->usage.limit_bytes = conf->global_limit;
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct backoff *b = &s->cams[i].backoff;
+
+        b->initial_ns = conf->backoff_initial_ns;
+        b->max_ns = conf->backoff_max_ns;
+        b->multiplier = conf->backoff_multiplier;
+        b->jitter = conf->backoff_jitter;
+    }
+}
+
+/* Points camera i at cc (its conf, or the same camera in a reloaded conf)
+ * and gives the planner and the descriptor its priority and limit. */
+static void cam_set_conf(struct supervisor *s, size_t i, const struct conf_camera *cc)
+{
+    struct cam *c = &s->cams[i];
+
+    c->conf = cc;
+    s->pcams[i].name = cc->name;
+    s->pcams[i].priority = cc->priority;
+    s->pcams[i].memory_limit = cc->memory_limit;
+    arena_desc(&s->arena, c->index)->priority = cc->priority;
+}
+
+/* Makes cams[ncams] camera cc at descriptor index, stopped, and counts it. */
+static struct cam *cam_init(struct supervisor *s, const struct conf_camera *cc, uint32_t index, uint32_t frame_size)
+{
+    size_t i = s->ncams++;
+    struct cam *c = &s->cams[i];
+    const struct conf *conf = s->conf;
+
+    assert(i < s->capacity);
+    memset(c, 0, sizeof(*c));
+    memset(&s->pcams[i], 0, sizeof(s->pcams[i]));
+    c->index = index;
+    c->state = CAMERA_STOPPED;
+    c->decimation = 1;
+    c->unit.status_fd = -1;
+    growth_reset(&c->growth, 0);
+    backoff_init(&c->backoff, conf->backoff_initial_ns, conf->backoff_max_ns, conf->backoff_multiplier,
+                 conf->backoff_jitter, NULL, NULL);
+    cam_set_conf(s, i, cc);
+    if (cc->data) {
+        uint64_t m = 64 /* SPEC 5 frame header */ + (uint64_t)frame_size + CONF_NAME_MAX + 8;
+
+        if (m > s->largest_message)
+            s->largest_message = m;
+    }
+    return c;
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+/* The item of the diff that names c's camera (every running camera is in
+ * it: as it is, changed, or removed). */
+static const struct reload_item *item_of(const struct reload_diff *d, const struct cam *c)
+{
+    for (size_t i = 0; i < d->count; i++)
+        if (d->items[i].old && strcmp(d->items[i].old->name, c->conf->name) == 0)
+            return &d->items[i];
+    abort(); /* the diff was built from the conf every camera points into */
+}
+
+static bool dropped(enum reload_kind k)
+{
+    return k == RELOAD_REMOVED || k == RELOAD_REPLACED;
+}
+
+static bool added(enum reload_kind k)
+{
+    return k == RELOAD_ADDED || k == RELOAD_REPLACED;
+}
+
+/* Appends to out (a NUL-terminated text of outlen bytes). */
+__attribute__((format(printf, 3, 4))) static void append(char *out, size_t outlen, const char *fmt, ...)
+{
+    size_t len = strlen(out);
+    va_list ap;
+
+    if (len + 1 >= outlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(out + len, outlen - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Places every camera d adds: a free descriptor and a partition in the free
+ * room, as if the cameras d drops were gone already (their descriptors are
+ * taken only when no other is free, so that a reader of a replaced camera
+ * does not find the new one under the old index at once). Fills s->adds.
+ * Returns true, or false with a sentence per camera that does not fit
+ * appended to out. */
+static bool reload_place(struct supervisor *s, const struct reload_diff *d, char *out, size_t outlen)
+{
+    struct arena_range *used = calloc(s->capacity + 1, sizeof(*used));
+    uint8_t *desc = calloc(s->capacity + 1, 1); /* 0 free, 1 taken, 2 freed by this reload */
+    uint64_t start = arena_partitions_offset(&s->arena);
+    size_t nused = 0;
+    bool ok = true;
+
+    if (!used || !desc) {
+        append(out, outlen, "out of memory");
+        ok = false;
+        goto done;
+    }
+    for (size_t i = 0; i < s->ncams; i++) {
+        const struct cam *c = &s->cams[i];
+        const struct arena_camera_desc *dd = arena_desc(&s->arena, c->index);
+
+        if (dropped(item_of(d, c)->kind)) {
+            desc[c->index] = 2;
+        } else {
+            desc[c->index] = 1;
+            used[nused++] = (struct arena_range){dd->partition_offset, dd->partition_size};
+        }
+    }
+    s->add_count = 0;
+    for (size_t k = 0; k < d->count; k++) {
+        const struct conf_camera *cc = d->items[k].new;
+        struct reload_add *a = &s->adds[s->add_count];
+        struct arena_camera_spec spec;
+        uint64_t off, largest;
+        uint32_t index = UINT32_MAX;
+        char err[256];
+
+        if (!added(d->items[k].kind))
+            continue;
+        spec = (struct arena_camera_spec){cc->name, cc->pix_fmt, cc->width, cc->height, cc->slots, cc->priority};
+        if (arena_part_init(&a->part, &spec, err, sizeof(err)) < 0) {
+            append(out, outlen, "\ncamera %s: %s", cc->name, err);
+            ok = false;
+            continue;
+        }
+        if (arena_space_fit(used, nused, start, s->arena.size, a->part.partition_size, &off, &largest) < 0) {
+            append(out, outlen,
+                   "\ncamera %s does not fit: it needs %" PRIu64 " bytes of arena, the largest free range is %"
+                   PRIu64 " bytes (arena_size %" PRIu64 "; a larger one needs a restart)",
+                   cc->name, a->part.partition_size, largest, s->arena.size);
+            ok = false;
+            continue;
+        }
+        for (int pass = 0; pass < 2 && index == UINT32_MAX; pass++)
+            for (uint32_t i = 0; i < s->capacity && index == UINT32_MAX; i++)
+                if (desc[i] == 0 || (pass == 1 && desc[i] == 2))
+                    index = i;
+        if (index == UINT32_MAX) {
+            append(out, outlen, "\ncamera %s: no free descriptor (max_cameras %zu)", cc->name, s->capacity);
+            ok = false;
+            continue;
+        }
+        desc[index] = 1;
+        arena_part_place(&a->part, off);
+        used[nused++] = (struct arena_range){off, a->part.partition_size};
+        a->conf = cc;
+        a->index = index;
+        s->add_count++;
+    }
+done:
+    if (!ok)
+        s->add_count = 0;
+    free(used);
+    free(desc);
+    return ok;
+}
+
+/* The second half of a reload, once every camera it removed is reaped: their
+ * descriptors and partitions are freed, the cameras it adds get theirs and
+ * start, and the conf before the reload is freed. Returns false while a
+ * removed camera's unit is still alive. */
+static bool reload_finish(struct supervisor *s, uint64_t now)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < s->ncams; i++)
+        if (s->cams[i].removing && s->cams[i].unit.pid > 0)
+            return false;
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct cam *c = &s->cams[i];
+
+        if (c->removing) {
+            arena_desc_free(&s->arena, c->index);
+            log_info("%s: removed; descriptor %" PRIu32 " and its partition are free", c->conf->name, c->index);
+            continue;
+        }
+        if (j != i) {
+            s->cams[j] = s->cams[i];
+            s->pcams[j] = s->pcams[i];
+        }
+        j++;
+    }
+    s->ncams = j;
+    s->action_count = 0; /* the last interval's actions index cameras that may have moved */
+    for (size_t k = 0; k < s->add_count; k++) {
+        const struct reload_add *a = &s->adds[k];
+        struct cam *c;
+
+        arena_desc_set(&s->arena, a->index, &a->part);
+        c = cam_init(s, a->conf, a->index, a->part.frame_size);
+        log_info("%s: added at descriptor %" PRIu32 ", partition of %" PRIu64 " bytes at %" PRIu64, c->conf->name,
+                 a->index, a->part.partition_size, a->part.partition_offset);
+        apply(s, c, CAMERA_EV_START, CAMERA_REASON_RELOAD, NULL, now);
+    }
+    s->add_count = 0;
+    if (buf_fit(s, s->ncams) < 0)
+        log_warn("reload: out of memory for the status of %zu cameras", s->ncams);
+    if (s->conf_retired) {
+        conf_close(s->conf_retired);
+        free(s->conf_retired);
+        s->conf_retired = NULL;
+    }
+    s->reload_pending = false;
+    return true;
+}
+
+/* Carries out an accepted reload of d: new is the running conf from now on. */
+static void reload_commit(struct supervisor *s, struct conf *new, const struct reload_diff *d, uint64_t now)
+{
+    /* Every camera still points into the old conf here; the diff tells
+     * which camera of the new one each becomes. */
+    const struct reload_item **items = calloc(s->ncams ? s->ncams : 1, sizeof(*items));
+
+    if (!items)
+        abort(); /* a few pointers; reload_place allocated more a moment ago */
+    for (size_t i = 0; i < s->ncams; i++)
+        items[i] = item_of(d, &s->cams[i]);
+    s->conf_retired = s->conf_owned;
+    s->conf_owned = new;
+    s->conf = new;
+    settings_apply(s);
+    s->reload_pending = true;
+    for (size_t i = 0; i < s->ncams; i++) {
+        struct cam *c = &s->cams[i];
+        const struct reload_item *it = items[i];
+
+        switch (it->kind) {
+        case RELOAD_UNCHANGED:
+        case RELOAD_TUNED:
+            cam_set_conf(s, i, it->new);
+            break;
+        case RELOAD_RESTARTED:
+            cam_set_conf(s, i, it->new);
+            /* A paused camera stays paused: its new settings apply when it resumes. */
+            if (c->state != CAMERA_PAUSED && c->state != CAMERA_STOPPED)
+                apply(s, c, CAMERA_EV_RESTART, CAMERA_REASON_RELOAD, NULL, now);
+            break;
+        case RELOAD_REMOVED:
+        case RELOAD_REPLACED:
+            /* It keeps pointing into the old conf until it is dropped. */
+            c->removing = true;
+            c->spawn_pending = false;
+            c->operator_paused = false;
+            apply(s, c, CAMERA_EV_STOP, CAMERA_REASON_RELOAD, NULL, now);
+            break;
+        case RELOAD_ADDED:
+        case RELOAD_KIND_COUNT:
+            abort();
+        }
+    }
+    free(items);
+    reload_finish(s, now);
+}
+
+/* reload (SPEC 6) and SIGHUP: reads the conf file again and brings the
+ * running cameras in line with it (see reload.h for what each change does).
+ * Returns true with the JSON body of the ok reply in out, or false with the
+ * error's sentences in out, having changed nothing. */
+static bool reload(struct supervisor *s, uint64_t now, char *out, size_t outlen)
+{
+    struct conf *new = calloc(1, sizeof(*new));
+    struct conf_errors *errs = malloc(sizeof(*errs));
+    struct reload_diff d = {0};
+    bool ok = false, loaded = false;
+    char err[256];
+    int rc;
+
+    out[0] = '\0';
+    if (!new || !errs) {
+        snprintf(out, outlen, "reload refused, nothing changed: out of memory");
+        goto done;
+    }
+    if (s->stopping) {
+        snprintf(out, outlen, "reload refused: the instance is stopping");
+        goto done;
+    }
+    if (s->reload_pending) {
+        snprintf(out, outlen, "reload refused, nothing changed: the last reload is still stopping the cameras "
+                              "it removed; try again");
+        goto done;
+    }
+    rc = conf_load(new, s->conf->path, errs);
+    if (rc < 0) {
+        size_t n = strlen(errs->text);
+
+        while (n > 0 && errs->text[n - 1] == '\n')
+            errs->text[--n] = '\0';
+        if (rc == -EINVAL)
+            snprintf(out, outlen, "reload refused, nothing changed: %zu error%s in %s\n%s", errs->count,
+                     errs->count == 1 ? "" : "s", s->conf->path, errs->text);
+        else
+            snprintf(out, outlen, "reload refused, nothing changed: %s", errs->text);
+        goto done;
+    }
+    loaded = true;
+    if (reload_supervisor_check(s->conf, new, err, sizeof(err)) < 0) {
+        snprintf(out, outlen, "reload refused, nothing changed: %s", err);
+        goto done;
+    }
+    if (reload_diff_build(&d, s->conf, new) < 0) {
+        snprintf(out, outlen, "reload refused, nothing changed: out of memory");
+        goto done;
+    }
+    if (d.counts[RELOAD_ADDED] + d.counts[RELOAD_REPLACED] > 0 && pressure_refuses_new_cameras(&s->pressure)) {
+        snprintf(out, outlen, "reload refused, nothing changed: the pressure level is %s, so no camera is added "
+                              "(SPEC 8); this reload adds", pressure_level_name(s->pressure.level));
+        for (size_t i = 0; i < d.count; i++)
+            if (added(d.items[i].kind))
+                append(out, outlen, " %s", d.items[i].new->name);
+        goto done;
+    }
+    snprintf(out, outlen, "reload refused, nothing changed: a camera cannot be added");
+    if (!reload_place(s, &d, out, outlen))
+        goto done;
+
+    reload_commit(s, new, &d, now);
+    new = NULL; /* the running conf now */
+    loaded = false;
+    if (reload_json(out, outlen, &d) < 0)
+        snprintf(out, outlen, "{}"); /* cannot happen: the names fit many times over */
+    log_info("reload: %zu added, %zu removed, %zu changed (%zu tuned, %zu restarted, %zu replaced), %zu unchanged",
+             d.counts[RELOAD_ADDED], d.counts[RELOAD_REMOVED],
+             d.counts[RELOAD_TUNED] + d.counts[RELOAD_RESTARTED] + d.counts[RELOAD_REPLACED],
+             d.counts[RELOAD_TUNED], d.counts[RELOAD_RESTARTED], d.counts[RELOAD_REPLACED],
+             d.counts[RELOAD_UNCHANGED]);
+    ok = true;
+done:
+    reload_diff_close(&d);
+    if (loaded)
+        conf_close(new);
+    free(new);
+    free(errs);
+    return ok;
+}
+
+/* Logs a refused reload, a line at a time. */
+static void log_refusal(const char *why, const char *text)
+{
+    const char *p = text;
+
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+
+        log_error("%s%.*s", p == text ? why : "  ", (int)len, p);
+        p += len + (p[len] == '\n');
+    }
+}
+
+static void on_sighup(struct supervisor *s, uint64_t now)
+{
+    char *out = malloc(RELOAD_REPLY_MAX);
+
+    if (!out) {
+        log_error("SIGHUP: reload refused, nothing changed: out of memory");
+        return;
+    }
+    if (reload(s, now, out, RELOAD_REPLY_MAX))
+        log_info("SIGHUP: reloaded %s: %s", s->conf->path, out);
+    else
+        log_refusal("SIGHUP: ", out);
+    free(out);
+}
+
 static int find_camera(void *ctx, const char *name)
 {
     struct supervisor *s = ctx;
@@ -1060,11 +1499,21 @@ static void do_request(struct supervisor *s, zmq_msg_t *id, bool delimiter, cons
         else
             reply(s, id, delimiter, true, s->buf, (size_t)len);
         return;
-    case CONTROL_RELOAD:
-        /* When reload is built, it must add no camera while
-         * pressure_refuses_new_cameras(&s->pressure) (SPEC 8: critical). */
-        reply_text(s, id, delimiter, false, "reload is not available yet");
+    case CONTROL_RELOAD: {
+        char *out = malloc(RELOAD_REPLY_MAX);
+        bool ok;
+
+        if (!out) {
+            reply_text(s, id, delimiter, false, "reload refused, nothing changed: out of memory");
+            return;
+        }
+        ok = reload(s, now, out, RELOAD_REPLY_MAX);
+        if (!ok)
+            log_refusal("", out);
+        reply_text(s, id, delimiter, ok, out);
+        free(out);
         return;
+    }
     case CONTROL_RESTART:
     case CONTROL_PAUSE:
     case CONTROL_RESUME:
@@ -1172,7 +1621,7 @@ static void on_signals(struct supervisor *s, uint64_t now)
             begin_stop(s, now);
             break;
         case SIGHUP:
-            log_warn("SIGHUP: reload is not available yet");
+            on_sighup(s, now);
             break;
         default:
             break; /* SIGCHLD: reaped below, whatever the signal */
@@ -1290,6 +1739,8 @@ int supervisor_run(struct supervisor *s)
             s->next_tick_ns = now + s->conf->monitor_interval_ns;
         }
         check_cameras(s, now);
+        if (s->reload_pending && !s->stopping)
+            reload_finish(s, now);
 
         if (s->stopping) {
             if (!units_alive(s))
@@ -1536,8 +1987,6 @@ static int open_signals(struct supervisor *s, char *err, size_t errlen)
 int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, size_t errlen)
 {
     struct supervisor *s = calloc(1, sizeof(*s));
-    struct pressure_config cfg;
-    uint64_t report_ns;
     size_t n = 0;
     int rc;
 
@@ -1559,16 +2008,7 @@ int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, 
                  strerror(-rc));
         goto err;
     }
-    /* Reports come several times per stall_timeout, so that a silent worker
-     * is told from a slow one. */
-    report_ns = conf->stall_timeout_ns / 4;
-    if (report_ns > conf->monitor_interval_ns)
-        report_ns = conf->monitor_interval_ns;
-    s->report_ms = (uint32_t)(report_ns / NS_PER_MS);
-    if (s->report_ms < 10)
-        s->report_ms = 10;
-    if (s->report_ms > 1000)
-        s->report_ms = 1000;
+    s->report_ms = report_interval_ms(conf);
 
     rc = runtime_dir_prepare(conf->runtime_dir, err, errlen);
     if (rc < 0)
@@ -1583,57 +2023,31 @@ int supervisor_new(struct supervisor **out, const struct conf *conf, char *err, 
     }
     s->arena_open = true;
 
-    s->ncams = s->plan.part_count;
-    s->cams = calloc(s->ncams ? s->ncams : 1, sizeof(*s->cams));
-    s->bufcap = 8192 + s->ncams * 8192;
-    s->buf = malloc(s->bufcap);
-    s->pcams = calloc(s->ncams ? s->ncams : 1, sizeof(*s->pcams));
-    s->actions = calloc(PRESSURE_ACTIONS_PER_CAMERA * (s->ncams ? s->ncams : 1), sizeof(*s->actions));
-    s->camera_bytes = calloc(s->ncams ? s->ncams : 1, sizeof(*s->camera_bytes));
-    if (!s->cams || !s->buf || !s->pcams || !s->actions || !s->camera_bytes) {
+    /* Every array a camera has a place in is sized for max_cameras now, so
+     * that a reload never moves them. */
+    s->capacity = conf->max_cameras > s->plan.part_count ? conf->max_cameras : s->plan.part_count;
+    s->cams = calloc(s->capacity ? s->capacity : 1, sizeof(*s->cams));
+    s->pcams = calloc(s->capacity ? s->capacity : 1, sizeof(*s->pcams));
+    s->actions = calloc(PRESSURE_ACTIONS_PER_CAMERA * (s->capacity ? s->capacity : 1), sizeof(*s->actions));
+    s->camera_bytes = calloc(s->capacity ? s->capacity : 1, sizeof(*s->camera_bytes));
+    s->adds = calloc(s->capacity ? s->capacity : 1, sizeof(*s->adds));
+    if (!s->cams || !s->pcams || !s->actions || !s->camera_bytes || !s->adds || buf_fit(s, s->plan.part_count) < 0) {
         rc = -ENOMEM;
         snprintf(err, errlen, "out of memory");
         goto err;
     }
+    if (s->largest_message < EVENT_MAX + CONF_NAME_MAX + 16)
+        s->largest_message = EVENT_MAX + CONF_NAME_MAX + 16;
     for (size_t i = 0; i < conf->camera_count; i++) {
-        struct cam *c;
-
         if (!conf->cameras[i].enabled)
             continue;
-        c = &s->cams[n];
-        c->conf = &conf->cameras[i];
-        c->index = (uint32_t)n;
-        c->state = CAMERA_STOPPED;
-        c->decimation = 1;
-        c->unit.status_fd = -1;
-        growth_reset(&c->growth, 0);
-        s->pcams[n].name = c->conf->name;
-        s->pcams[n].priority = c->conf->priority;
-        s->pcams[n].memory_limit = c->conf->memory_limit;
-        if (c->conf->data) {
-            uint64_t m = 64 /* SPEC 5 frame header */ + (uint64_t)s->plan.parts[n].frame_size + CONF_NAME_MAX + 8;
-
-            if (m > s->largest_message)
-                s->largest_message = m;
-        }
-        backoff_init(&c->backoff, conf->backoff_initial_ns, conf->backoff_max_ns, conf->backoff_multiplier,
-                     conf->backoff_jitter, NULL, NULL);
+        cam_init(s, &conf->cameras[i], (uint32_t)n, s->plan.parts[n].frame_size);
         n++;
     }
     srandom((unsigned)(getpid() ^ now_ns()));
-    if (s->largest_message < EVENT_MAX + CONF_NAME_MAX + 16)
-        s->largest_message = EVENT_MAX + CONF_NAME_MAX + 16;
 
-    pressure_config_init(&cfg, conf->soft_limit, conf->hard_limit, conf->critical_limit);
-    /* A camera over its own memory_limit is restarted at any level (SPEC 7:
-     * the limit is that camera's own budget), not only from high (SPEC 8's
-     * table, which says when it is done at the latest). docs/PRESSURE.md. */
-    cfg.restart_level = PRESSURE_NONE;
-    pressure_init(&s->pressure, &cfg);
-    growth_config_init(&s->growth_cfg, conf->growth_warning, conf->growth_critical);
-    s->growth_cfg.warmup_ns = conf->growth_warmup_ns;
-    s->growth_cfg.spacing_ns = conf->monitor_interval_ns / 2;
-    s->usage.limit_bytes = conf->global_limit;
+    settings_apply(s);
+    pressure_init(&s->pressure, &s->pressure.cfg);
     s->psi_fd = hostmem_trigger_open(NULL, HOSTMEM_TRIGGER_KIND, HOSTMEM_TRIGGER_STALL_US, HOSTMEM_TRIGGER_WINDOW_US);
     if (s->psi_fd < 0) {
         log_debug("pressure: no PSI trigger (%s); host pressure is read each interval", strerror(-s->psi_fd));
@@ -1694,6 +2108,15 @@ void supervisor_destroy(struct supervisor **sp)
     if (s->psi_fd >= 0)
         close(s->psi_fd);
     free(s->cams);
+    free(s->adds);
+    if (s->conf_owned) {
+        conf_close(s->conf_owned);
+        free(s->conf_owned);
+    }
+    if (s->conf_retired) {
+        conf_close(s->conf_retired);
+        free(s->conf_retired);
+    }
     free(s->buf);
     free(s->pcams);
     free(s->actions);

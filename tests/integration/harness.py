@@ -10,6 +10,7 @@ camarenad on it and waits until it answers ping. It gives the test:
   events                     an EventLog: every event/ message since start
   subscribe(topics)          -> a Subscriber (SUB socket) on the .pub endpoint
   arena()                    -> an Arena: the shared memory mapped read-only
+  rewrite_conf(...)          writes the conf file again (for reload), camarenad still running
   stop()                     SIGTERM, waits, asserts exit status 0
   cleanup()                  kills whatever is left (always called by __exit__)
 
@@ -413,6 +414,7 @@ class Instance:
         sup.update(FAST_SUPERVISOR)
         sup.update(supervisor or {})
         self.cameras = cameras
+        self.sup = sup
         self.write_conf(sup, cameras)
         if start:
             try:
@@ -430,6 +432,26 @@ class Instance:
             lines += ["%s = %s" % kv for kv in keys.items()]
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def rewrite_conf(self, cameras=None, supervisor=None, extra=""):
+        """Writes the conf file again, as write_conf does, with cameras (by
+        default the current ones) and the [supervisor] keys of the start
+        updated by supervisor; extra is appended as it is (to make errors).
+        The file is replaced whole (rename), as an editor would. Remembers
+        the cameras and keys for the next rewrite."""
+        if cameras is not None:
+            self.cameras = cameras
+        self.sup = dict(self.sup)
+        self.sup.update(supervisor or {})
+        final, self.conf_path = self.conf_path, self.conf_path + ".new"
+        try:
+            self.write_conf(self.sup, self.cameras)
+            if extra:
+                with open(self.conf_path, "a") as f:
+                    f.write(extra)
+            os.rename(self.conf_path, final)
+        finally:
+            self.conf_path = final
 
     def start(self):
         """Starts camarenad (again, after a stop or a kill) and waits for ping."""

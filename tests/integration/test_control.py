@@ -81,7 +81,7 @@ class Control(unittest.TestCase):
         self.assertError([b"status", b"nosuch"])
         self.assertError([b"restart"])                    # a missing camera
         self.assertError([b"restart", b"lobby", b"yard"])
-        self.assertError([b"reload"])                     # not built yet
+        self.assertError([b"reload", b"lobby"])           # reload takes no argument
         # Still serving, and the cameras were never disturbed.
         self.assertServing()
         for c in self.inst.status()["cameras"]:
