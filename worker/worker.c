@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #define PIPE_WANTED (1 << 20)      /* FFmpeg's stdout pipe, if the system allows it */
 #define KILL_GRACE_NS 2000000000ull /* SIGTERM, then SIGKILL after this */
 #define LINGER_MS 200
+#define MIDFRAME_WAIT_MS 5         /* how long a frame's rest is awaited on the pipe alone */
 #define TOPIC_MAX DATA_TOPIC_MAX
 
 struct worker {
@@ -442,8 +444,18 @@ static void stderr_drain(struct worker *wk)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN)
+        if (n < 0 && errno == EAGAIN) {
+            /* FFmpeg writes a frame in one write(), and poll wakes us at its
+             * first page: the rest follows within microseconds. Waiting for it
+             * on the pipe alone costs one poll(2); going back to zmq_poll over
+             * every socket costs several system calls per wake-up. Commands
+             * and signals wait at most MIDFRAME_WAIT_MS. */
+            struct pollfd p = {.fd = wk->out_fd, .events = POLLIN};
+
+            if (poll(&p, 1, MIDFRAME_WAIT_MS) > 0)
+                continue;
             return;
+        }
         close(wk->err_fd);
         wk->err_fd = -1;
         linering_flush(&wk->errlines, on_ffmpeg_line, wk);
