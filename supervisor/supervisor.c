@@ -1404,11 +1404,13 @@ static bool reload(struct supervisor *s, uint64_t now, char *out, size_t outlen)
     if (!reload_place(s, &d, out, outlen))
         goto done;
 
+    /* The body first: the commit may free the old conf, into which the
+     * removed cameras' items point. */
+    if (reload_json(out, outlen, &d) < 0)
+        snprintf(out, outlen, "{}"); /* cannot happen: the names fit many times over */
     reload_commit(s, new, &d, now);
     new = NULL; /* the running conf now */
     loaded = false;
-    if (reload_json(out, outlen, &d) < 0)
-        snprintf(out, outlen, "{}"); /* cannot happen: the names fit many times over */
     log_info("reload: %zu added, %zu removed, %zu changed (%zu tuned, %zu restarted, %zu replaced), %zu unchanged",
              d.counts[RELOAD_ADDED], d.counts[RELOAD_REMOVED],
              d.counts[RELOAD_TUNED] + d.counts[RELOAD_RESTARTED] + d.counts[RELOAD_REPLACED],

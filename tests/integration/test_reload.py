@@ -218,6 +218,28 @@ class Reload(unittest.TestCase):
         self.assertEqual(self.pids(inst), pids)
         inst.stop()
 
+    def test_remove_paused_after_reload(self):
+        # A second reload (the running conf is one a reload read) that
+        # removes a paused camera: it has no worker to wait for, so it is
+        # dropped at once and the conf before the reload freed with it.
+        inst = self.instance({"a": cam(), "p": cam()})
+        inst.wait_frames("p", 2)
+        inst.rewrite_conf({"a": cam(), "p": cam(priority=60)})
+        self.assertEqual(self.reload(inst)["changed"], ["p"])
+        self.assertEqual(inst.ok("pause", "p"), "paused")
+        harness.wait_until(lambda: self.pids(inst)["p"] == 0, "p's worker to go")
+        mark = inst.events.mark()
+        inst.rewrite_conf({"a": cam()})
+        self.assertEqual(self.reload(inst), {"added": [], "removed": ["p"], "changed": [], "unchanged": ["a"]})
+        inst.events.wait("p", "stopped", since=mark, pred=lambda e: e["reason"] == "reload")
+        self.assertEqual(list(self.pids(inst)), ["a"])
+        with inst.arena() as a:
+            self.assertEqual(list(a.cameras), ["a"])
+        inst.rewrite_conf({"a": cam(), "p": cam()})
+        self.assertEqual(self.reload(inst)["added"], ["p"])
+        self.assertFrames(inst, "p")
+        inst.stop()
+
     def test_sighup(self):
         inst = self.instance({"a": cam()})
         inst.wait_frames("a", 3)
