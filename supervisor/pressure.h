@@ -90,7 +90,7 @@ enum pressure_level {
 /* What one interval counted, all in bytes. */
 struct pressure_usage {
     uint64_t arena_bytes;   /* the arena's size: all of it is reserved up front */
-    uint64_t self_bytes;    /* the supervisor's private memory (Pss_Anon + Pss_File) */
+    uint64_t self_bytes;    /* the supervisor's private memory (supervisor/procmem.h) */
     uint64_t cameras_bytes; /* the sum over cameras of worker + FFmpeg private memory */
     uint64_t queue_bytes;   /* what the publish queues can hold at most */
     uint64_t used_bytes;    /* the sum of the four */

@@ -1,17 +1,41 @@
-/* procmem.h - a process's private memory from /proc/PID/smaps_rollup. */
+/* procmem.h - a process's private memory, cheaply enough to read every monitor_interval.
+ *
+ * Private memory is anonymous memory plus the process's proportional share
+ * of file-backed memory (its libraries); shared memory (the arena) is left
+ * out. Anonymous memory is read each sample from /proc/PID/status (RssAnon,
+ * kept by the kernel as a counter, about 20 us a read). For processes that
+ * share no anonymous pages — camarenad, workers and FFmpegs are all exec'd —
+ * it equals smaps_rollup's Pss_Anon. Pss_File needs smaps_rollup, which walks
+ * the page tables (about 0.5 ms for an FFmpeg), so it is re-read only every
+ * PROCMEM_FILE_EVERY samples: it is libraries, and it moves when other
+ * processes map or unmap them, not when this one leaks. Growth is judged on
+ * anonymous memory alone for the same reason. */
 #ifndef CAMARENA_SUPERVISOR_PROCMEM_H
 #define CAMARENA_SUPERVISOR_PROCMEM_H
 
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Returns Pss_Anon + Pss_File, in bytes, from the text of a smaps_rollup
- * file, or 0 if neither line is there. Shared memory (the arena) is counted
- * under Pss_Shmem, so it is left out. */
-uint64_t procmem_parse(const char *text);
+#define PROCMEM_FILE_EVERY 30 /* samples between two reads of smaps_rollup */
 
-/* Reads /proc/PID/smaps_rollup. Returns 0 with *bytes set, or -errno
- * (-ESRCH/-ENOENT when the process is gone). */
-int procmem_read(pid_t pid, uint64_t *bytes);
+/* What is known of one process's memory; zeroed, it knows nothing. */
+struct procmem {
+    pid_t pid;            /* the process sampled, 0 before the first sample */
+    uint64_t anon_bytes;  /* RssAnon at the last sample */
+    uint64_t file_bytes;  /* Pss_File at the last read of smaps_rollup */
+    unsigned until_file;  /* samples left before smaps_rollup is read again */
+};
+
+/* Returns the value of the "NAME: N kB" line of a /proc status or
+ * smaps_rollup text, in bytes, or 0 if there is no such line. */
+uint64_t procmem_field(const char *text, const char *name);
+
+/* Samples process pid into pm; a pid other than pm's starts over (Pss_File
+ * is read at once). Returns 0, or -errno (-ENOENT or -ESRCH when the process
+ * is gone), leaving pm as it was. */
+int procmem_sample(struct procmem *pm, pid_t pid);
+
+/* Returns the private memory of the last sample: anon_bytes + file_bytes. */
+uint64_t procmem_bytes(const struct procmem *pm);
 
 #endif

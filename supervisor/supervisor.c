@@ -67,6 +67,8 @@ struct unit {
     uint64_t last_progress_ns;   /* when head_seq last moved, or the first report, or the spawn time */
     uint64_t head_at_start;      /* head_seq when the unit was spawned */
     struct ipc_report report;    /* the last report, zeroed at spawn */
+    struct procmem mem_worker;   /* memory samples of the worker and of its FFmpeg, zeroed at spawn */
+    struct procmem mem_ffmpeg;
 };
 
 /* What the last unit's end told. */
@@ -101,7 +103,8 @@ struct cam {
     uint64_t restarts;
     uint64_t restarts_by_reason[CAMERA_REASON_COUNT];
     uint32_t decimation;
-    uint64_t memory_bytes;
+    uint64_t memory_bytes;          /* private memory of worker + FFmpeg (procmem.h), 0 without a unit */
+    uint64_t memory_anon;           /* the anonymous part of it, on which growth is judged */
     uint64_t fps_t[FPS_SAMPLES], fps_head[FPS_SAMPLES];
     unsigned fps_n, fps_i;
     double fps;
@@ -143,6 +146,7 @@ struct supervisor {
     uint64_t stop_deadline_ns;
     uint64_t next_tick_ns;
     uint64_t relay_dropped;         /* what the relay could not send and names no camera */
+    struct procmem self_mem;        /* camarenad's own memory samples */
     uint64_t self_memory;
     struct pressure pressure;
     enum pressure_level previous_level; /* before the last interval */
@@ -352,6 +356,8 @@ static void unit_spawn(struct supervisor *s, struct cam *c, uint64_t now)
     c->unit.last_progress_ns = now;
     c->unit.head_at_start = head_seq(s, c);
     memset(&c->unit.report, 0, sizeof(c->unit.report));
+    memset(&c->unit.mem_worker, 0, sizeof(c->unit.mem_worker));
+    memset(&c->unit.mem_ffmpeg, 0, sizeof(c->unit.mem_ffmpeg));
     c->last_head = c->unit.head_at_start;
     growth_reset(&c->growth, now);
     c->growth_warned = false;
@@ -466,7 +472,7 @@ static void unit_reaped(struct supervisor *s, struct cam *c, int wstatus, uint64
     c->unit.pid = 0;
     c->unit.ending = false;
     c->unit.stop_deadline_ns = 0;
-    c->memory_bytes = 0;
+    c->memory_bytes = c->memory_anon = 0;
 
     if (have_exit) {
         ex.error[sizeof(ex.error) - 1] = '\0';
@@ -695,10 +701,12 @@ static void growth_check(struct supervisor *s, struct cam *c, uint64_t now)
     enum growth_verdict v;
     char line[IPC_EXIT_LINE_MAX];
 
-    if (c->unit.pid <= 0 || c->unit.ending || c->memory_bytes == 0 ||
+    if (c->unit.pid <= 0 || c->unit.ending || c->memory_anon == 0 ||
         (c->state != CAMERA_STARTING && c->state != CAMERA_RUNNING))
         return;
-    v = growth_add(&c->growth, &s->growth_cfg, now, c->memory_bytes);
+    /* Anonymous memory only: the libraries' proportional share moves when
+     * other FFmpegs start or stop, which is no leak of this camera's. */
+    v = growth_add(&c->growth, &s->growth_cfg, now, c->memory_anon);
     if (v >= GROWTH_WARNING && !c->growth_warned) {
         c->growth_warned = true;
         log_warn("%s: memory grows %.1f MiB/h (growth_warning %.1f MiB/h)", c->conf->name,
@@ -851,11 +859,10 @@ static void on_psi(struct supervisor *s, short revents, uint64_t now)
 static void tick(struct supervisor *s, uint64_t now)
 {
     arena_heartbeat(&s->arena, now);
-    if (procmem_read(getpid(), &s->self_memory) < 0)
-        s->self_memory = 0;
+    s->self_memory = procmem_sample(&s->self_mem, getpid()) == 0 ? procmem_bytes(&s->self_mem) : 0;
     for (size_t i = 0; i < s->ncams; i++) {
         struct cam *c = &s->cams[i];
-        uint64_t head = head_seq(s, c), m;
+        uint64_t head = head_seq(s, c);
         unsigned oldest;
         int64_t age;
 
@@ -868,12 +875,15 @@ static void tick(struct supervisor *s, uint64_t now)
         if (c->fps_n > 1 && now > c->fps_t[oldest])
             c->fps = (double)(head - c->fps_head[oldest]) * 1e9 / (double)(now - c->fps_t[oldest]);
 
-        c->memory_bytes = 0;
-        if (c->unit.pid > 0) {
-            if (procmem_read(c->unit.pid, &m) == 0)
-                c->memory_bytes += m;
-            if (c->unit.report.ffmpeg_pid > 0 && procmem_read(c->unit.report.ffmpeg_pid, &m) == 0)
-                c->memory_bytes += m;
+        c->memory_bytes = c->memory_anon = 0;
+        if (c->unit.pid > 0 && procmem_sample(&c->unit.mem_worker, c->unit.pid) == 0) {
+            c->memory_bytes += procmem_bytes(&c->unit.mem_worker);
+            c->memory_anon += c->unit.mem_worker.anon_bytes;
+        }
+        if (c->unit.pid > 0 && c->unit.report.ffmpeg_pid > 0 &&
+            procmem_sample(&c->unit.mem_ffmpeg, c->unit.report.ffmpeg_pid) == 0) {
+            c->memory_bytes += procmem_bytes(&c->unit.mem_ffmpeg);
+            c->memory_anon += c->unit.mem_ffmpeg.anon_bytes;
         }
 
         if (c->state == CAMERA_RUNNING && c->backoff.failures > 0 && healthy(s, c)) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -645,17 +646,94 @@ static void test_procmem_parse(void **state)
                          "Pss_Anon:           1836 kB\n"
                          "Pss_File:           3554 kB\n"
                          "Pss_Shmem:         90000 kB\n";
+    const char *status = "Name:\tffmpeg\nVmRSS:\t   96000 kB\nRssAnon:\t    1836 kB\n"
+                         "RssFile:\t    4000 kB\nRssShmem:\t   90000 kB\n";
 
     (void)state;
-    assert_int_equal(procmem_parse(rollup), (1836 + 3554) * 1024ull);
-    assert_int_equal(procmem_parse(""), 0);
-    assert_int_equal(procmem_parse("Pss_Anon: 4 kB\n"), 4096);
-    /* The supervisor's own memory can be read. */
-    uint64_t self = 0;
-    int rc = procmem_read(getpid(), &self);
-    if (rc == 0)
-        assert_true(self > 0);
-    assert_true(procmem_read(0x7ffffff0, &self) < 0);
+    assert_int_equal(procmem_field(rollup, "Pss_File"), 3554 * 1024ull);
+    assert_int_equal(procmem_field(rollup, "Pss"), 5390 * 1024ull);
+    assert_int_equal(procmem_field(status, "RssAnon"), 1836 * 1024ull);
+    assert_int_equal(procmem_field(status, "RssFil"), 0);
+    assert_int_equal(procmem_field("", "RssAnon"), 0);
+}
+
+/* A child that touches 16 MiB more anonymous memory when told to on *go,
+ * answers on *done once it has, and exits when *go closes. */
+static pid_t grower_start(int *go, int *done)
+{
+    int in[2], out[2];
+    pid_t pid;
+
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char c;
+        close(in[1]);
+        close(out[0]);
+        if (read(in[0], &c, 1) == 1) {
+            /* volatile: a fill that is never read would be optimised away. */
+            volatile char *p = malloc(16 << 20);
+            if (!p)
+                _exit(1);
+            for (size_t i = 0; i < (16u << 20); i += 4096)
+                p[i] = 1;
+            if (write(out[1], "d", 1) != 1)
+                _exit(1);
+            while (read(in[0], &c, 1) > 0)
+                ;
+            free((void *)p);
+        }
+        _exit(0);
+    }
+    close(in[0]);
+    close(out[1]);
+    *go = in[1];
+    *done = out[0];
+    return pid;
+}
+
+static void test_procmem_sample(void **state)
+{
+    struct procmem pm;
+    int go, done, status;
+    char c;
+    pid_t pid;
+
+    (void)state;
+    /* camarenad's own memory: anonymous and its libraries, read at once. */
+    memset(&pm, 0, sizeof(pm));
+    assert_int_equal(procmem_sample(&pm, getpid()), 0);
+    assert_int_equal(pm.pid, getpid());
+    assert_true(pm.anon_bytes > 0);
+    assert_true(pm.file_bytes > 0);
+    assert_int_equal(procmem_bytes(&pm), pm.anon_bytes + pm.file_bytes);
+    /* smaps_rollup again only every PROCMEM_FILE_EVERY samples. */
+    assert_int_equal(pm.until_file, PROCMEM_FILE_EVERY - 1);
+    for (unsigned k = 1; k < PROCMEM_FILE_EVERY; k++)
+        assert_int_equal(procmem_sample(&pm, getpid()), 0);
+    assert_int_equal(pm.until_file, 0);
+    assert_int_equal(procmem_sample(&pm, getpid()), 0);
+    assert_int_equal(pm.until_file, PROCMEM_FILE_EVERY - 1);
+
+    /* Another process starts over; its growth shows in anon_bytes at once. */
+    pid = grower_start(&go, &done);
+    assert_int_equal(procmem_sample(&pm, pid), 0);
+    assert_int_equal(pm.pid, pid);
+    uint64_t before = pm.anon_bytes;
+    assert_int_equal(write(go, "g", 1), 1);
+    assert_int_equal(read(done, &c, 1), 1);
+    assert_int_equal(procmem_sample(&pm, pid), 0);
+    assert_true(pm.anon_bytes >= before + (16u << 20));
+    close(go);
+    close(done);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+
+    /* A process that is gone: an error, and pm is left as it was. */
+    struct procmem kept = pm;
+    assert_true(procmem_sample(&pm, pid) < 0);
+    assert_memory_equal(&kept, &pm, sizeof(pm));
 }
 
 static void test_worker_argv(void **state)
@@ -958,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_event_json),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_procmem_parse),
+        cmocka_unit_test(test_procmem_sample),
         cmocka_unit_test(test_worker_argv),
         cmocka_unit_test(test_reload_supervisor_keys),
         cmocka_unit_test(test_reload_camera_compare),
