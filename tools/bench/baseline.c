@@ -62,7 +62,7 @@ static int read_full(int fd, uint8_t *p, size_t len)
 
 /* The reader: each frame straight into its slot under the seqlock of SPEC 3. */
 static void ring_reader(int fd, struct ring_page *page, uint8_t *data, size_t size, size_t stride,
-                        uint64_t warm, uint64_t total)
+                        uint64_t warm, uint64_t total, char *packed, int bound)
 {
     /* The arena is reserved whole at start (posix_fallocate); fault the ring in likewise. */
     for (size_t off = 0; off < RING_SLOTS * stride; off += 4096)
@@ -82,6 +82,11 @@ static void ring_reader(int fd, struct ring_page *page, uint8_t *data, size_t si
         s->size = (uint32_t)size;
         atomic_store_explicit(&s->seq, 2 * f, memory_order_release);
         atomic_store_explicit(&page->ring.head_seq, f, memory_order_release);
+        if (packed && LZ4_compress_default((const char *)data + ((f - 1) % RING_SLOTS) * stride, packed,
+                                           (int)size, bound) <= 0) {
+            page->error = EINVAL;
+            return;
+        }
         if (f == warm) {
             page->t0 = now;
             page->cpu0 = self_cpu_ns();
@@ -92,7 +97,7 @@ static void ring_reader(int fd, struct ring_page *page, uint8_t *data, size_t si
 }
 
 int baseline_ingest(struct bench_env *env, uint32_t width, uint32_t height,
-                    uint64_t warm, uint64_t frames, struct ingest_result *out)
+                    uint64_t warm, uint64_t frames, bool lz4, struct ingest_result *out)
 {
     size_t size = (size_t)width * height * 3;
     size_t stride = (size + 4095) & ~(size_t)4095;
@@ -114,7 +119,8 @@ int baseline_ingest(struct bench_env *env, uint32_t width, uint32_t height,
 
     uint64_t total = warm + frames;
     char url[96], vf[64], *argv[16];
-    snprintf(url, sizeof url, "fake:rate=fast&frames=%llu", (unsigned long long)total);
+    snprintf(url, sizeof url, "fake:rate=fast&frames=%llu%s", (unsigned long long)total,
+             lz4 ? "&content=scene" : "");
     synth_args(argv, vf, sizeof vf, env->synth, url, width, height, "bgr24");
 
     writer = fork();
@@ -134,7 +140,12 @@ int baseline_ingest(struct bench_env *env, uint32_t width, uint32_t height,
     }
     if (reader == 0) {
         close(fds[1]);
-        ring_reader(fds[0], page, map + 4096, size, stride, warm, total);
+        int bound = LZ4_compressBound((int)size);
+        char *packed = lz4 ? malloc((size_t)bound) : NULL;
+
+        if (lz4 && !packed)
+            _exit(1);
+        ring_reader(fds[0], page, map + 4096, size, stride, warm, total, packed, bound);
         _exit(page->error ? 1 : 0);
     }
     close(fds[0]);
@@ -265,8 +276,10 @@ int baseline_lz4(uint32_t width, uint32_t height, double seconds, double *mb_s, 
         free(dst);
         return -ENOMEM;
     }
-    for (int i = 0; i < NFRAMES; i++)
-        fakeframe_fill(src + i * size, size, (uint64_t)i + 1, 0);
+    for (int i = 0; i < NFRAMES; i++) {
+        synth_scene_fill(src + i * size, size, width, height);
+        memcpy(src + i * size, &(uint64_t){(uint64_t)i + 1}, 8); /* the counter, as the synth writes it */
+    }
     uint64_t start = bench_now_ns(), end = start + (uint64_t)(seconds * 1e9), now = start;
     uint64_t bytes = 0, packed = 0;
     for (unsigned i = 0; now < end || i < NFRAMES; i++) {

@@ -105,10 +105,17 @@ int table_write_report(const char *path, const char *machine, const char *comman
 /* ---- the synthetic FFmpeg (synth.c) ---- */
 
 /* The program's main when called as bench-ffmpeg: parses FFmpeg's arguments
- * as tests/fake-ffmpeg does (-vf scale=W:H, -pix_fmt, -i fake:rate=...&frames=N)
- * and writes one prepared frame again and again, changing only its counter:
- * the least work a writer can do. Never returns. */
+ * as tests/fake-ffmpeg does (-vf scale=W:H, -pix_fmt, -i fake:rate=...&frames=N
+ * &content=scene) and writes one prepared frame (the fake's frame 1, or with
+ * content=scene a synth_scene_fill picture) again and again, changing only
+ * its counter: the least work a writer can do. Never returns. */
 int synth_main(int argc, char **argv) __attribute__((noreturn));
+
+/* Fills a size-byte frame of width x height bgr24 with a scene that LZ4
+ * compresses about as well as a camera picture: smooth gradients, and a
+ * block of noise over a tenth of the picture (about 12:1). The data figure's
+ * baseline and its camera both use it, so that both compress the same bytes. */
+void synth_scene_fill(uint8_t *frame, size_t size, uint32_t width, uint32_t height);
 
 /* Builds an FFmpeg argument vector as camarena-worker does, into argv (16
  * pointers), with vf (64 bytes) holding the -vf text. */
@@ -122,16 +129,19 @@ struct ingest_result {
     double cpu_us_per_frame;
 };
 
-/* A synthetic writer into a 1 MiB pipe, a reader into a 30-slot shared ring. */
+/* A synthetic writer into a 1 MiB pipe, a reader into a 30-slot shared ring.
+ * With lz4, the writer's frames are synth_scene_fill pictures and the reader
+ * also compresses each frame from its slot (LZ4_compress_default into a
+ * buffer sized once): the least work of a data/ publisher in this design. */
 int baseline_ingest(struct bench_env *env, uint32_t width, uint32_t height,
-                    uint64_t warm, uint64_t frames, struct ingest_result *out);
+                    uint64_t warm, uint64_t frames, bool lz4, struct ingest_result *out);
 
 /* Bare PUB -> SUB over ipc, count 64-byte messages at rate per second.
  * Appends each latency in us at lat[*n], incrementing *n. */
 int baseline_notify(struct bench_env *env, uint64_t count, double rate, double *lat, size_t *n);
 
-/* LZ4_compress_default of the fake's frames of width x height bgr24: MB/s
- * of raw input, and the compressed size as a fraction of the input. */
+/* LZ4_compress_default of synth_scene_fill frames of width x height bgr24:
+ * MB/s of raw input, and the compressed size as a fraction of the input. */
 int baseline_lz4(uint32_t width, uint32_t height, double seconds, double *mb_s, double *ratio);
 
 /* Sorts v (n values) and returns the p-th percentile (0..100). */

@@ -273,7 +273,7 @@ void fig_ingest(struct bench_env *env, uint32_t width, uint32_t height)
     int nb = 0, nc = 0, reps = env->reps < 8 ? env->reps : 8, berr = 0;
     for (int rep = 0; rep < reps; rep++) {
         struct ingest_result b;
-        int r = baseline_ingest(env, width, height, warm, frames, &b);
+        int r = baseline_ingest(env, width, height, warm, frames, false, &b);
         if (r == 0) {
             bf[nb] = b.fps;
             bc[nb++] = b.cpu_us_per_frame;
@@ -397,7 +397,7 @@ void fig_data(struct bench_env *env, double lz4_mb_s)
     char extra[128], endpoint[64];
     snprintf(extra, sizeof extra, "publish = tcp://127.0.0.1:%d\n", port);
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    struct inst_camera cam = { "cam0", "fake:rate=fast", 640, 480, "bgr24", 0, 30 };
+    struct inst_camera cam = { "cam0", "fake:rate=fast&content=scene", 640, 480, "bgr24", 0, 30 };
     struct instance in;
     if (!start_or_row(env, &in, env->synth, &cam, 1, extra, fig, ">= 0.80"))
         return;
@@ -418,8 +418,20 @@ void fig_data(struct bench_env *env, double lz4_mb_s)
         double secs = (double)(bench_now_ns() - t0) / 1e9;
         double mb_s = (double)s.bytes / secs / 1e6;
         table_add(fig, "%.0f", lz4_mb_s, mb_s, GOAL_RATIO_MIN, 0.80, ">= 0.80");
-        table_note("%llu messages, payload %.0f%% of raw",
+        table_note("%llu messages, payload %.0f%% of raw; the baseline compresses in memory, with no pipe to read",
                    (unsigned long long)s.received, s.bytes ? 100.0 * (double)s.payload / (double)s.bytes : 0);
+        /* A worker reads each frame from FFmpeg's pipe before it compresses
+         * it, and bare LZ4 on camera-like content outruns that pipe copy: the
+         * floor of this design is the reading plus the compressing. */
+        struct ingest_result b;
+        uint64_t warm = env->quick ? 5 : 100, frames = env->quick ? 30 : 3000;
+        const char *fig2 = "data/ to a TCP subscriber 640x480 vs pipe read + LZ4: raw MB/s";
+        if (baseline_ingest(env, 640, 480, warm, frames, true, &b) == 0) {
+            table_add(fig2, "%.0f", b.fps * 640 * 480 * 3 / 1e6, mb_s, GOAL_RATIO_MIN, 0.80, ">= 0.80");
+            table_note("baseline: a reader of the pipe into a 30-slot ring that compresses each frame");
+        } else {
+            table_add_na(fig2, ROW_ERROR, ">= 0.80", "the pipe read + LZ4 baseline failed");
+        }
     }
     sub_close(&s);
     stop_instance(&in);

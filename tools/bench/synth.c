@@ -37,8 +37,25 @@ static void write_all(const uint8_t *p, size_t len)
     }
 }
 
-/* Reads rate= and frames= from "fake:key=value&...". */
-static void parse_url(const char *url, double *rate, uint64_t *frames)
+void synth_scene_fill(uint8_t *frame, size_t size, uint32_t width, uint32_t height)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+
+    for (size_t i = 0; i < size; i++) {
+        size_t px = i / 3, row = width ? px / width : 0, col = width ? px % width : 0;
+        bool noisy = row >= height / 3 && row < height / 3 + height / 10;
+
+        if (noisy) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            frame[i] = (uint8_t)x;
+        } else {
+            frame[i] = (uint8_t)((col / 4 + row / 8 + (i % 3) * 40) & 0xff);
+        }
+    }
+}
+
+/* Reads rate=, frames= and content=scene from "fake:key=value&...". */
+static void parse_url(const char *url, double *rate, uint64_t *frames, bool *scene)
 {
     if (strncmp(url, "fake:", 5) != 0)
         return;
@@ -50,6 +67,8 @@ static void parse_url(const char *url, double *rate, uint64_t *frames)
             *rate = strcmp(tok + 5, "fast") == 0 ? 0 : strtod(tok + 5, NULL);
         else if (strncmp(tok, "frames=", 7) == 0)
             *frames = strtoull(tok + 7, NULL, 10);
+        else if (strcmp(tok, "content=scene") == 0)
+            *scene = true;
     }
 }
 
@@ -78,13 +97,17 @@ int synth_main(int argc, char **argv)
         usage("frames must be at least 16 bytes");
     double rate = 0;
     uint64_t frames = UINT64_MAX;
-    parse_url(url, &rate, &frames);
+    bool scene = false;
+    parse_url(url, &rate, &frames, &scene);
 
     signal(SIGPIPE, SIG_IGN);
     uint8_t *frame = malloc(size);
     if (!frame)
         usage("out of memory");
-    fakeframe_fill(frame, size, 1, 0);
+    if (scene)
+        synth_scene_fill(frame, size, width, height);
+    else
+        fakeframe_fill(frame, size, 1, 0);
 
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
