@@ -298,8 +298,10 @@ static int ask(struct zap *z, void *req, const char *version, const char *domain
         assert_true(zmq_send(req, head[i], strlen(head[i]), (i < 5 || cred) ? ZMQ_SNDMORE : 0) >= 0);
     if (cred)
         assert_true(zmq_send(req, cred, cred_len, 0) >= 0);
-    for (int tries = 0; tries < 1000 && zap_handle(z) == 0; tries++)
-        usleep(1000);
+    /* The request arrives on the handler's socket: wait for it, as camarenad's loop does. */
+    zmq_pollitem_t item = {zap_socket(z), 0, ZMQ_POLLIN, 0};
+    assert_int_equal(zmq_poll(&item, 1, 10000), 1);
+    assert_true(zap_handle(z) > 0);
     while (more) {
         size_t len = sizeof(more);
         int r = zmq_recv(req, parts[n < 6 ? n : 5], 63, 0);
