@@ -14,6 +14,7 @@
 #include "supervisor/log.h"
 #include "supervisor/plan.h"
 #include "supervisor/supervisor.h"
+#include "supervisor/zap.h"
 
 static void usage(FILE *f)
 {
@@ -21,6 +22,31 @@ static void usage(FILE *f)
                "  -c, --conf FILE  the conf file (see conf/example.ini)\n"
                "      --check      validate the conf, print the arena plan, exit\n"
                "exit status: 0 clean stop, 1 runtime failure, 2 conf or usage error\n");
+}
+
+/* The CURVE key files are part of the conf: a bad one is a conf error
+ * (exit 2, with its file and line), found by --check and before a start.
+ * Returns 0, or the number of files in error, each said on stderr. */
+static int keys_check(const struct conf *conf)
+{
+    uint8_t secret[ZAP_KEY_BYTES], (*clients)[ZAP_KEY_BYTES] = NULL;
+    size_t count = 0;
+    char err[512];
+    int bad = 0;
+
+    if (!conf->curve_secret_key[0])
+        return 0;
+    if (zap_secret_read(conf->curve_secret_key, secret, err, sizeof(err)) < 0) {
+        fprintf(stderr, "camarenad: %s: curve_secret_key: %s\n", conf->path, err);
+        bad++;
+    }
+    memset(secret, 0, sizeof(secret));
+    if (zap_clients_read(conf->curve_client_keys, &clients, &count, err, sizeof(err)) < 0) {
+        fprintf(stderr, "camarenad: %s: curve_client_keys: %s\n", conf->path, err);
+        bad++;
+    }
+    free(clients);
+    return bad;
 }
 
 static int check(const struct conf *conf)
@@ -31,6 +57,11 @@ static int check(const struct conf *conf)
     memset(&plan, 0, sizeof(plan));
     if (plan_from_conf(&plan, conf, err, sizeof(err)) < 0) {
         fprintf(stderr, "camarenad: %s: %s\n", conf->path, err);
+        keys_check(conf);
+        return 2;
+    }
+    if (keys_check(conf) > 0) {
+        arena_plan_close(&plan);
         return 2;
     }
     printf("%s: ok\n", conf->path);
@@ -87,6 +118,10 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    if (keys_check(&conf) > 0) {
+        conf_close(&conf);
+        return 2;
+    }
     log_init(conf.name, conf.log_level);
     if (supervisor_new(&s, &conf, err, sizeof(err)) < 0) {
         log_error("%s", err);

@@ -125,6 +125,25 @@ class Check(unittest.TestCase):
                        "curve_client_keys = %s/laptop.pub" % (keys, keys))
         self.assertEqual(r.returncode, 0, r)
 
+    def test_bad_key_files_refused(self):
+        keys = os.path.join(self.dir, "keys")
+        self.assertEqual(ctl("keygen", keys).returncode, 0)
+        clients = os.path.join(self.dir, "clients")
+        with open(clients, "w") as f:
+            f.write("# the laptop\nnot-a-key\n")
+        r = self.check("publish = tcp://192.0.2.10:7200\ncurve_secret_key = %s/missing.key\n"
+                       "curve_client_keys = %s" % (keys, clients))
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("curve_secret_key", r.stderr)
+        self.assertIn("curve_client_keys", r.stderr)
+        self.assertIn("clients:2", r.stderr)            # the file and line of the bad key
+        # And at a start: a conf error (2), before anything is made.
+        conf = os.path.join(self.dir, "c.ini")
+        r = subprocess.run([os.path.join(harness.BIN, "camarenad"), "-c", conf],
+                           capture_output=True, text=True, timeout=harness.TIMEOUT)
+        self.assertEqual(r.returncode, 2, r)
+        self.assertFalse(os.path.exists("/dev/shm/camarena-chk"))
+
 
 class Curve(unittest.TestCase):
     @classmethod
