@@ -13,7 +13,7 @@ $(TBIN)/test_supervisor: $(call obj,tests/test_supervisor.o $(SUPERVISOR_OBJS) $
 # Pressure, growth and host signals (issue 4): pure modules, in SUPERVISOR_OBJS too.
 PRESSURE_OBJS := supervisor/pressure.o supervisor/growth.o supervisor/hostmem.o
 UNIT_TESTS += test_pressure
-$(TBIN)/test_pressure: $(call obj,tests/test_pressure.o $(PRESSURE_OBJS) ipc/json.o)
+$(TBIN)/test_pressure: $(call obj,tests/test_pressure.o $(PRESSURE_OBJS) supervisor/procmem.o ipc/json.o)
 
 # CURVE on tcp:// publish endpoints and the ZAP handler (issue 5): camarenad
 # and test_supervisor link supervisor/zap.o too (extra prerequisites: the

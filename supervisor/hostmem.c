@@ -1,5 +1,6 @@
 /* hostmem.c - the host's memory signals (see hostmem.h). */
 #include "supervisor/hostmem.h"
+#include "supervisor/procmem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,33 +80,6 @@ int hostmem_parse_meminfo(const char *text, uint64_t *total_bytes, uint64_t *ava
     return 0;
 }
 
-/* Reads up to FILE_MAX - 1 bytes of path into buf, NUL-terminated. */
-static int read_text(const char *path, char *buf)
-{
-    size_t len = 0;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return -errno;
-    while (len < FILE_MAX - 1) {
-        n = read(fd, buf + len, FILE_MAX - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int rc = -errno;
-            close(fd);
-            return rc;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    return 0;
-}
-
 int hostmem_read(struct hostmem *h, const char *psi_path, const char *meminfo_path)
 {
     char text[FILE_MAX];
@@ -117,13 +91,16 @@ int hostmem_read(struct hostmem *h, const char *psi_path, const char *meminfo_pa
     if (!meminfo_path)
         meminfo_path = HOSTMEM_MEMINFO_PATH;
     if (*psi_path) {
-        rc = read_text(psi_path, text);
+        ssize_t n = procmem_read_text(psi_path, text, sizeof(text));
+
+        rc = n < 0 ? (int)n : 0;
         if (rc == 0)
             rc = hostmem_parse_psi(text, &h->some_avg10, &h->full_avg10);
         h->psi = rc == 0;
     }
     if (*meminfo_path) {
-        int mrc = read_text(meminfo_path, text);
+        ssize_t n = procmem_read_text(meminfo_path, text, sizeof(text));
+        int mrc = n < 0 ? (int)n : 0;
 
         if (mrc == 0)
             mrc = hostmem_parse_meminfo(text, &h->total_bytes, &h->available_bytes);

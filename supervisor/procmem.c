@@ -19,16 +19,12 @@ uint64_t procmem_field(const char *text, const char *name)
     return 0;
 }
 
-/* Reads /proc/PID/NAME into text (NUL-terminated, cut at len - 1 bytes). */
-static int proc_read(pid_t pid, const char *name, char *text, size_t len)
+ssize_t procmem_read_text(const char *path, char *text, size_t len)
 {
-    char path[64];
     size_t got = 0;
     ssize_t n;
-    int fd;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     while (got < len - 1) {
@@ -47,8 +43,21 @@ static int proc_read(pid_t pid, const char *name, char *text, size_t len)
     }
     close(fd);
     text[got] = '\0';
-    /* A process that has exited but is not reaped yet has empty files. */
-    return got ? 0 : -ESRCH;
+    return (ssize_t)got;
+}
+
+/* Reads /proc/PID/NAME into text. A process that has exited but is not
+ * reaped yet has empty files: that is -ESRCH too. */
+static int proc_read(pid_t pid, const char *name, char *text, size_t len)
+{
+    char path[64];
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+    n = procmem_read_text(path, text, len);
+    if (n < 0)
+        return (int)n;
+    return n > 0 ? 0 : -ESRCH;
 }
 
 int procmem_sample(struct procmem *pm, pid_t pid)

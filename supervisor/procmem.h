@@ -26,6 +26,10 @@ struct procmem {
     unsigned until_file;  /* samples left before smaps_rollup is read again */
 };
 
+/* Reads the file at path whole into text (len bytes, NUL-terminated, cut at
+ * len - 1): for the small files of /proc. Returns the bytes read, or -errno. */
+ssize_t procmem_read_text(const char *path, char *text, size_t len);
+
 /* Returns the value of the "NAME: N kB" line of a /proc status or
  * smaps_rollup text, in bytes, or 0 if there is no such line. */
 uint64_t procmem_field(const char *text, const char *name);
