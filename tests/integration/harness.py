@@ -23,7 +23,6 @@ the FNV-1a checksum always, the splitmix64 pattern on request.
 import json
 import mmap
 import os
-import re
 import shutil
 import signal
 import struct
@@ -270,12 +269,14 @@ class Subscriber:
 
 
 class EventLog:
-    """Every event/ message of an instance, collected by a thread into a list.
+    """Every event/ message of an instance (or of another topic whose second
+    part is JSON, e.g. pressure/), collected by a thread into a list.
 
     Tests take a mark (len of the list) before acting and wait for events after
     it, so that nothing that arrives in between is missed."""
 
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, topic=b"event/"):
+        self.topic = topic
         self.cond = threading.Condition()
         self.events = []
         self.stopping = False
@@ -288,7 +289,8 @@ class EventLog:
         sock = _ctx.socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RECONNECT_IVL, 10)  # catch camarenad's first events
-        sock.setsockopt(zmq.SUBSCRIBE, b"event/")
+        sock.setsockopt(zmq.RCVHWM, 100000)     # never lose one to a slow test
+        sock.setsockopt(zmq.SUBSCRIBE, self.topic)
         sock.connect(endpoint)
         self.ready.set()
         try:
@@ -315,6 +317,23 @@ class EventLog:
     def since(self, mark, camera=None):
         with self.cond:
             return [e for e in self.events[mark:] if camera is None or e.get("camera") == camera]
+
+    def wait_for(self, pred, what, since=0, timeout=TIMEOUT):
+        """Returns the first message at or after index since for which
+        pred(message) holds; raises AssertionError naming what after timeout."""
+        deadline = time.monotonic() + timeout
+        i = since
+        with self.cond:
+            while True:
+                while i < len(self.events):
+                    i += 1
+                    if pred(self.events[i - 1]):
+                        return self.events[i - 1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no %s message with %s within %.0fs; the last ones: %s" % (
+                        self.topic.decode(), what, timeout, self.events[-10:]))
+                self.cond.wait(left)
 
     def wait(self, camera, state=None, pred=None, since=0, timeout=TIMEOUT):
         """Returns (index, event) of the first event of camera at or after

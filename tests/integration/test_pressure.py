@@ -20,7 +20,6 @@ No assert is on timing: deadlines are failure guards only."""
 import json
 import os
 import sys
-import threading
 import time
 import unittest
 
@@ -31,59 +30,6 @@ import harness  # noqa: E402
 from harness import wait_until  # noqa: E402
 
 MIB = 1 << 20
-
-
-class PressureLog:
-    """Every pressure/ message of an instance, collected by a thread."""
-
-    def __init__(self, endpoint):
-        self.cond = threading.Condition()
-        self.messages = []
-        self.stopping = False
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(endpoint,), daemon=True)
-        self.thread.start()
-        self.ready.wait()
-
-    def _run(self, endpoint):
-        sock = zmq.Context.instance().socket(zmq.SUB)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.RCVHWM, 100000)
-        sock.setsockopt(zmq.SUBSCRIBE, b"pressure/")
-        sock.connect(endpoint)
-        self.ready.set()
-        try:
-            while not self.stopping:
-                if not sock.poll(100):
-                    continue
-                parts = sock.recv_multipart()
-                msg = json.loads(parts[1].decode())
-                msg["_t"] = time.monotonic()
-                with self.cond:
-                    self.messages.append(msg)
-                    self.cond.notify_all()
-        finally:
-            sock.close()
-
-    def wait(self, pred, what, timeout=harness.TIMEOUT):
-        deadline = time.monotonic() + timeout
-        i = 0
-        with self.cond:
-            while True:
-                while i < len(self.messages):
-                    m = self.messages[i]
-                    i += 1
-                    if pred(m):
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("no pressure/ message with %s within %.0fs; levels seen: %s" % (
-                        what, timeout, [m["level"] for m in self.messages][-40:]))
-                self.cond.wait(left)
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(5)
 
 
 def actions_of(messages, action, camera):
@@ -178,7 +124,7 @@ class Pressure(unittest.TestCase):
         subscribers (the publish queue bound counts them)."""
         with harness.Instance(self.cameras(), {"arena_size": "64M"}) as inst:
             self._inst[0] = inst
-            plog = PressureLog(inst.pub)
+            plog = harness.EventLog(inst.pub, topic=b"pressure/")
             try:
                 for cam in self.CAMS:
                     inst.wait_state(cam, "running")
@@ -211,7 +157,7 @@ class Pressure(unittest.TestCase):
         }
         with harness.Instance(self.cameras(rate, memory_limit), sup) as inst:
             self._inst[0] = inst
-            plog = PressureLog(inst.pub)
+            plog = harness.EventLog(inst.pub, topic=b"pressure/")
             try:
                 self.run_levels(inst, plog)
             finally:
@@ -220,7 +166,7 @@ class Pressure(unittest.TestCase):
     def run_levels(self, inst, plog):
         ev = inst.events
         for level in ("low", "moderate", "high", "critical"):
-            m = plog.wait(lambda m, level=level: m["level"] == level, "level %s" % level)
+            m = plog.wait_for(lambda m, level=level: m["level"] == level, "level %s" % level)
             for key in ("level", "ratio", "used_bytes", "limit_bytes", "actions", "host"):
                 self.assertIn(key, m)
             for key in ("psi_some_avg10", "psi_full_avg10", "mem_available_bytes", "mem_total_bytes"):
@@ -237,9 +183,9 @@ class Pressure(unittest.TestCase):
         inst.ok("pause", "grower")
         # Restored in reverse: the pause first, then the decimations and holds.
         ev.wait("low", "starting", since=i, pred=lambda e: e["reason"] == "pressure")
-        plog.wait(lambda m: m["level"] == "none", "level none again")
+        plog.wait_for(lambda m: m["level"] == "none", "level none again")
 
-        msgs = list(plog.messages)
+        msgs = list(plog.events)
         levels = [m["level"] for m in msgs]
         self.assertIn("critical", levels)
         self.assertTrue(actions_of(msgs, "decimate", "low"), "low was never decimated")
