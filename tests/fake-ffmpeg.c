@@ -25,6 +25,8 @@
  *                       with its parent through the PDEATHSIG it inherited)
  *   half_after=N        after N frames, write half of frame N+1 and die of SIGKILL
  *   half_exit=K         ... or, with this, exit with status K instead
+ *   chatter=N           print a line to stderr after every N frames, as FFmpeg
+ *                       does with warnings about a damaged stream
  *   grow=BYTES          allocate and touch BYTES per second (K, M, G suffixes),
  *                       also while stalled
  *   content=pattern     (default) the stream of tests/fakeframe.h
@@ -60,7 +62,7 @@ struct fake {
     bool rate_fast;
     double rate;            /* frames per second */
     uint64_t frames;        /* NONE: forever */
-    uint64_t crash_after, exit_after, stall_after, half_after;
+    uint64_t crash_after, exit_after, stall_after, half_after, chatter;
     int crash_signal;
     int status;
     int half_exit;          /* -1: die of SIGKILL */
@@ -202,6 +204,8 @@ static void parse_option(struct fake *f, char *key, char *value)
         f->stall_after = n;
     else if (strcmp(key, "half_after") == 0)
         f->half_after = n;
+    else if (strcmp(key, "chatter") == 0)
+        f->chatter = n;
     else if (strcmp(key, "half_exit") == 0)
         f->half_exit = (int)n;
     else if (strcmp(key, "start") == 0)
@@ -394,6 +398,8 @@ int main(int argc, char **argv)
             crash(SIGKILL);
         }
         write_full(frame, size);
+        if (f.chatter && (written + 1) % f.chatter == 0)
+            fprintf(stderr, "fake warning after frame %llu\n", (unsigned long long)(written + 1));
         grow_to(&f, start, &grown);
         if (!f.rate_fast)
             sleep_until(&deadline, 1.0 / f.rate);

@@ -845,6 +845,22 @@ static void test_exit_status_and_line(void **state)
     assert_int_equal(head_seq(fx), 3);
 }
 
+/* FFmpeg warns on stderr while frames flow: both pipes are drained, every
+ * frame arrives, and the last line is kept. (A drain of stderr that waited on
+ * stdout spun forever here, with FFmpeg blocked on a full pipe.) */
+static void test_stderr_while_streaming(void **state)
+{
+    struct fx *fx = *state;
+    struct ipc_exit ex;
+
+    worker_start(fx, NULL, "fake:rate=fast&frames=300&chatter=1", "0", "1");
+    assert_int_equal(worker_wait(fx), IPC_EXIT_FFMPEG_EXIT);
+    status_read(fx, &ex);
+    assert_int_equal(ex.ffmpeg_status, 0);
+    assert_int_equal(ex.frames, 300);
+    assert_string_equal(ex.error, "fake warning after frame 300");
+}
+
 static void test_crash_is_a_signal(void **state)
 {
     struct fx *fx = *state;
@@ -1274,6 +1290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigterm_stops, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_half_frame_never_committed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_exit_status_and_line, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_stderr_while_streaming, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_is_a_signal, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_exec_failure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_worker_death_kills_ffmpeg, fx_setup, fx_teardown),

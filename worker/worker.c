@@ -444,18 +444,8 @@ static void stderr_drain(struct worker *wk)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN) {
-            /* FFmpeg writes a frame in one write(), and poll wakes us at its
-             * first page: the rest follows within microseconds. Waiting for it
-             * on the pipe alone costs one poll(2); going back to zmq_poll over
-             * every socket costs several system calls per wake-up. Commands
-             * and signals wait at most MIDFRAME_WAIT_MS. */
-            struct pollfd p = {.fd = wk->out_fd, .events = POLLIN};
-
-            if (poll(&p, 1, MIDFRAME_WAIT_MS) > 0)
-                continue;
+        if (n < 0 && errno == EAGAIN)
             return;
-        }
         close(wk->err_fd);
         wk->err_fd = -1;
         linering_flush(&wk->errlines, on_ffmpeg_line, wk);
@@ -614,8 +604,18 @@ static void frames_read(struct worker *wk)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN)
+        if (n < 0 && errno == EAGAIN) {
+            /* FFmpeg writes a frame in one write(), and poll wakes us at its
+             * first page: the rest follows within microseconds. Waiting for it
+             * on the pipe alone costs one poll(2); going back to zmq_poll over
+             * every socket costs several system calls per wake-up. Commands
+             * and signals wait at most MIDFRAME_WAIT_MS. */
+            struct pollfd p = {.fd = wk->out_fd, .events = POLLIN};
+
+            if (poll(&p, 1, MIDFRAME_WAIT_MS) > 0)
+                continue;
             return;
+        }
         if (n < 0)
             wlog(WORKER_LOG_WARN, "reading FFmpeg's output: %s", strerror(errno));
         frames_eof(wk);
