@@ -245,15 +245,3 @@ int conf_bool_parse(const char *s, bool *value)
     }
     return -EINVAL;
 }
-
-int conf_size_format(uint64_t bytes, char *buf, size_t len)
-{
-    static const char suffix[] = "GMK";
-
-    for (int i = 0; i < 3; i++) {
-        uint64_t unit = 1ULL << (10 * (3 - i));
-        if (bytes != 0 && bytes % unit == 0)
-            return snprintf(buf, len, "%llu%c", (unsigned long long)(bytes / unit), suffix[i]);
-    }
-    return snprintf(buf, len, "%llu", (unsigned long long)bytes);
-}

@@ -42,8 +42,4 @@ int conf_mode_parse(const char *s, unsigned *mode);
 /* A boolean, case-insensitive: yes/no, on/off, true/false, 1/0. */
 int conf_bool_parse(const char *s, bool *value);
 
-/* Writes bytes as the shortest exact size: "6G", "400M", "1536K", "1000".
- * Returns what snprintf returns. */
-int conf_size_format(uint64_t bytes, char *buf, size_t len);
-
 #endif

@@ -247,23 +247,6 @@ static void test_uint_mode_bool(void **state)
         assert_int_equal(conf_bool_parse(neither[i], &b), -EINVAL);
 }
 
-static void test_size_format(void **state)
-{
-    static const struct { uint64_t v; const char *s; } cases[] = {
-        { 0, "0" }, { 1000, "1000" }, { 1024, "1K" }, { 1536 * 1024, "1536K" },
-        { 400 * MIB, "400M" }, { 6 * GIB, "6G" }, { 1025, "1025" },
-    };
-    char buf[32];
-    (void)state;
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        conf_size_format(cases[i].v, buf, sizeof buf);
-        assert_string_equal(buf, cases[i].s);
-        uint64_t back;
-        assert_int_equal(conf_size_parse(buf, &back), 0);
-        assert_true(back == cases[i].v);
-    }
-}
-
 /* ---- shell words ----------------------------------------------------- */
 
 #define WORDS_MAX 8
@@ -1368,7 +1351,6 @@ int main(void)
         cmocka_unit_test(test_rate),
         cmocka_unit_test(test_decimal),
         cmocka_unit_test(test_uint_mode_bool),
-        cmocka_unit_test(test_size_format),
         cmocka_unit_test(test_words),
         cmocka_unit_test(test_words_errors),
         cmocka_unit_test(test_defaults),
